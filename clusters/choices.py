@@ -1,0 +1,25 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class ServerRole(models.TextChoices):
+    MASTER = "master", _("Master management server")
+    ADDRESS = "address", _("Address server")
+
+
+class NodePosition(models.IntegerChoices):
+    PRIMARY = 1, pgettext_lazy("node position", "Node 1 (primary)")
+    STANDBY = 2, pgettext_lazy("node position", "Node 2 (standby)")
+
+
+class DomainRoleName(models.TextChoices):
+    """What a person may do in one address-management domain; each role includes the ones before it."""
+
+    VIEWER = "viewer", _("Viewer")
+    OPERATOR = "operator", _("Operator")
+    APPROVER = "approver", _("Approver")
+    DOMAIN_ADMIN = "domain_admin", _("Domain administrator")
+
+
+ROLE_RANK = {DomainRoleName.VIEWER: 1, DomainRoleName.OPERATOR: 2, DomainRoleName.APPROVER: 3, DomainRoleName.DOMAIN_ADMIN: 4}

@@ -1,0 +1,48 @@
+"""Read-only inventory pages. Changes go through the admin, where the model rules and history apply."""
+
+from django.views.generic import DetailView, ListView
+
+from clusters.models import AddressDomain, Cluster, GroupmaxServer
+
+
+class DomainListView(ListView):
+    template_name = "clusters/domain_list.html"
+    context_object_name = "domains"
+
+    def get_queryset(self):
+        return AddressDomain.objects.visible_to(self.request.user).select_related("site").prefetch_related("servers")
+
+
+class DomainDetailView(DetailView):
+    template_name = "clusters/domain_detail.html"
+    context_object_name = "domain"
+
+    def get_queryset(self):
+        return AddressDomain.objects.visible_to(self.request.user).select_related("site")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["servers"] = self.object.servers.select_related("cluster").prefetch_related("cluster__nodes")
+        return context
+
+
+class ServerDetailView(DetailView):
+    template_name = "clusters/server_detail.html"
+    context_object_name = "server"
+
+    def get_queryset(self):
+        return GroupmaxServer.objects.visible_to(self.request.user).select_related("domain__site", "cluster")
+
+
+class ClusterDetailView(DetailView):
+    template_name = "clusters/cluster_detail.html"
+    context_object_name = "cluster"
+
+    def get_queryset(self):
+        return Cluster.objects.visible_to(self.request.user).select_related("server__domain__site")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["nodes"] = self.object.nodes.select_related("credential")
+        context["filesystems"] = self.object.filesystems.all()
+        return context

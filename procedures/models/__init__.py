@@ -1,0 +1,3 @@
+from procedures.models.settings import SiteCommandSettings
+
+__all__ = ["SiteCommandSettings"]
