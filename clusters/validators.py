@@ -35,7 +35,9 @@ def _show(value) -> str:
 def validate_hostname(value: str) -> None:
     """RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 253 characters at most."""
     name = value[:-1] if value.endswith(".") else value
-    if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+    if any(ch.isspace() for ch in value):
+        name = ""
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
         raise ValidationError(
             _("“{value}” is not a valid host name (RFC 1123: letters, digits and hyphens, dot-separated).").format(
                 value=_show(value)
@@ -49,6 +51,8 @@ def validate_hostname(value: str) -> None:
 def validate_ip(value: str) -> None:
     """An IPv4 or IPv6 address, as the ``ipaddress`` module reads it, with nothing around it."""
     try:
+        if str(value) != str(value).strip():
+            raise ValueError(value)
         ipaddress.ip_address(str(value))
     except ValueError:
         raise ValidationError(
@@ -76,7 +80,7 @@ def validate_network(value: str) -> None:
 
 def validate_safe_name(value: str) -> None:
     """Names that end up in commands or files: letters, digits, dot, underscore, hyphen; 63 at most."""
-    if not _SAFE_NAME.match(value or ""):
+    if not _SAFE_NAME.fullmatch(value or ""):
         raise ValidationError(
             _("“{value}” may only contain letters, digits, “.”, “_” and “-”, and must start with a letter or digit.").format(
                 value=_show(value)
@@ -86,13 +90,13 @@ def validate_safe_name(value: str) -> None:
 
 
 def validate_unix_user(value: str) -> None:
-    if not _USER.match(value or ""):
+    if not _USER.fullmatch(value or ""):
         raise ValidationError(_("“{value}” is not a valid UNIX user name.").format(value=_show(value)), code="user")
 
 
 def validate_absolute_path(value: str) -> None:
     """An absolute path of safe characters, with no “..”, no spaces and no shell syntax."""
-    if not _SAFE_PATH.match(value or "") or "/../" in f"{value}/" or "//" in value:
+    if not _SAFE_PATH.fullmatch(value or "") or "/../" in f"{value}/" or "//" in value:
         raise ValidationError(
             _("“{value}” is not an absolute path of letters, digits, “.”, “_”, “-” and “/”.").format(value=_show(value)),
             code="path",

@@ -1,0 +1,16 @@
+"""Helpers for tests that need parts of the machine: they fail with a clear message, they never skip."""
+
+import shutil
+
+import pytest
+
+
+def require_binary(name: str, package: str | None = None) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        pytest.fail(
+            f"{name} is not installed; run `make test` (it installs Debian's {package or name} as root) "
+            f"or `apt-get install {package or name}`.",
+            pytrace=False,
+        )
+    return path
