@@ -1,0 +1,52 @@
+"""The two profiles: the embedded default needs nothing set; the production profile passes check --deploy."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_the_production_profile_passes_djangos_deployment_checks(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env={
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "PORTAL_ALLOWED_HOSTS": "portal.example.co.jp",
+            "PORTAL_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_embedded_default_makes_its_own_secret_key_and_keeps_it(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY, settings.PROFILE)"
+    first = manage("shell", "-c", code, env={"PORTAL_VAR_DIR": str(tmp_path)})
+    second = manage("shell", "-c", code, env={"PORTAL_VAR_DIR": str(tmp_path)})
+    assert first.returncode == 0, first.stderr
+    key, profile = first.stdout.splitlines()[-1].split()
+    assert second.stdout.splitlines()[-1] == f"{key} {profile}" and profile == "embedded"
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_lock_the_log_in(client, operator):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "operator", "password": "wrong"}, REMOTE_ADDR="127.0.0.9")
+    response = client.post(
+        reverse("login"), {"username": "operator", "password": "correct-horse-battery"}, REMOTE_ADDR="127.0.0.9"
+    )
+    assert response.status_code == 429
+    assert "ログインがロック" in response.content.decode() or "Log-in locked" in response.content.decode()
