@@ -5,6 +5,7 @@ channel layer and the step executor inside the web process. ``DATABASE_URL`` and
 the production profile (PostgreSQL, channels-redis, Celery workers); see docs/ARCHITECTURE.md.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -91,7 +92,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'p
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Log writers and the web process share the file: wait for a lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_portal.sqlite3")}
+    # A file, not memory, so a live server in another process sees the test data; one per test process,
+    # so two suites running at once on one checkout do not share it (a subprocess passes PORTAL_TEST_DB on).
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("PORTAL_TEST_DB", default=str(VAR_DIR / f"test_portal_{os.getpid()}.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = {

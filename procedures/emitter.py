@@ -1,0 +1,134 @@
+"""Pushes what the database already holds to the browsers watching a run, through the channel layer.
+
+The database is the record; a push is only a doorbell with the new lines attached. Every frame sent to a
+browser is a JSON array of messages: ``{"type": "log", "seq", "step", "host", "stream", "text", "ts"}``,
+``{"type": "step", "step", "state", …}`` or ``{"type": "run", "state", …}``. A frame is serialised once
+here and sent as it is to every viewer. Channel layers drop messages when full: viewers notice the hole
+in the sequence numbers and read it back from the database (``procedures.consumers``).
+"""
+
+import asyncio
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+MAX_PUSH_LINES = 2000  # a larger burst becomes a "gap" notice; viewers read it from the database
+_serving_loop: asyncio.AbstractEventLoop | None = None
+
+
+def run_group(run_id: int) -> str:
+    return f"run-{run_id}"
+
+
+def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the consumer on the loop that serves websockets in this process.
+
+    The in-memory channel layer is a set of asyncio queues on that loop: a worker thread must hand its
+    pushes to that loop rather than run a loop of its own, or the waiting consumer is not woken.
+    """
+    global _serving_loop  # noqa: PLW0603 (one loop per process serves the sockets)
+    _serving_loop = loop
+
+
+def log_message(seq, step_id, host, stream, text, at) -> dict:
+    return {
+        "type": "log",
+        "seq": seq,
+        "step": step_id,
+        "host": host,
+        "stream": stream,
+        "text": text,
+        "ts": at.isoformat() if hasattr(at, "isoformat") else str(at),
+    }
+
+
+def frame(messages: list[dict]) -> str:
+    return json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+
+
+def _group_send(run_id: int, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    coroutine = layer.group_send(run_group(run_id), event)
+    loop = _serving_loop
+    try:
+        if loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                loop.create_task(coroutine)
+            else:
+                asyncio.run_coroutine_threadsafe(coroutine, loop)
+        else:
+            async_to_sync(lambda: coroutine)()
+    except Exception:  # a push that fails loses nothing: the lines are stored and viewers catch up
+        coroutine.close()
+        log.warning("push to run %s failed", run_id, exc_info=True)
+
+
+def publish_lines(run_id: int, rows: list[tuple]) -> None:
+    """``rows`` as stored by ``procedures.models.logs.store_lines``: (run, step, attempt, host, seq, stream, text, at)."""
+    if not rows:
+        return
+    first, last = rows[0][4], rows[-1][4]
+    if len(rows) > MAX_PUSH_LINES:
+        _group_send(run_id, {"type": "run.gap", "first": first, "last": last})
+        return
+    messages = [log_message(r[4], r[1], r[3], r[5], r[6], r[7]) for r in rows]
+    _group_send(run_id, {"type": "run.lines", "first": first, "last": last, "frame": frame(messages)})
+
+
+def publish_state(run_id: int, message: dict, *, upto: int) -> None:
+    """A step or run state change; ``upto`` is the run's last stored seq, so viewers catch up before showing it."""
+    _group_send(run_id, {"type": "run.state", "upto": upto, "frame": frame([message])})
+
+
+def step_message(step) -> dict:
+    return {
+        "type": "step",
+        "step": step.pk,
+        "key": step.key,
+        "state": step.state,
+        "state_label": str(step.get_state_display()),
+        "attempt": step.attempt,
+        "message": step.message,
+        "started_at": step.started_at.isoformat() if step.started_at else None,
+        "finished_at": step.finished_at.isoformat() if step.finished_at else None,
+    }
+
+
+def run_message(run) -> dict:
+    return {
+        "type": "run",
+        "run": run.pk,
+        "state": run.state,
+        "state_label": str(run.get_state_display()),
+        "wait_reason": run.wait_reason,
+    }
+
+
+def publish_step(step_id: int) -> None:
+    """After commit: tell viewers a step changed (and its run, which may have moved with it)."""
+    from procedures.models import RunLogLine, StepRun
+
+    step = StepRun.objects.select_related("run").filter(pk=step_id).first()
+    if step is None:
+        return
+    upto = RunLogLine.objects.last_seq(step.run_id)
+    publish_state(step.run_id, step_message(step), upto=upto)
+    publish_state(step.run_id, run_message(step.run), upto=upto)
+
+
+def publish_run(run_id: int) -> None:
+    from procedures.models import ProcedureRun, RunLogLine
+
+    run = ProcedureRun.objects.filter(pk=run_id).first()
+    if run is not None:
+        publish_state(run_id, run_message(run), upto=RunLogLine.objects.last_seq(run_id))
