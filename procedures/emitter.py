@@ -30,7 +30,7 @@ def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
     The in-memory channel layer is a set of asyncio queues on that loop: a worker thread must hand its
     pushes to that loop rather than run a loop of its own, or the waiting consumer is not woken.
     """
-    global _serving_loop  # noqa: PLW0603 (one loop per process serves the sockets)
+    global _serving_loop  # one loop per process serves the sockets
     _serving_loop = loop
 
 
@@ -74,7 +74,7 @@ def _group_send(run_id: int, event: dict) -> None:
 
 
 def publish_lines(run_id: int, rows: list[tuple]) -> None:
-    """``rows`` as stored by ``procedures.models.logs.store_lines``: (run, step, attempt, host, seq, stream, text, at)."""
+    """``rows`` as ``store_lines`` stores them: (run, step, attempt, host, seq, stream, text, at)."""
     if not rows:
         return
     first, last = rows[0][4], rows[-1][4]
