@@ -22,4 +22,9 @@ class DomainRoleName(models.TextChoices):
     DOMAIN_ADMIN = "domain_admin", _("Domain administrator")
 
 
-ROLE_RANK = {DomainRoleName.VIEWER: 1, DomainRoleName.OPERATOR: 2, DomainRoleName.APPROVER: 3, DomainRoleName.DOMAIN_ADMIN: 4}
+ROLE_RANK = {
+    DomainRoleName.VIEWER: 1,
+    DomainRoleName.OPERATOR: 2,
+    DomainRoleName.APPROVER: 3,
+    DomainRoleName.DOMAIN_ADMIN: 4,
+}

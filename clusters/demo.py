@@ -92,7 +92,11 @@ def load_demo_inventory() -> AddressDomain:
         vg = cluster.volume_group
         for order, (lvol, mount_point) in enumerate((("lvol1", "/var/opt/GroupMail"), ("lvol2", "/OBJSVFILE"))):
             if not cluster.filesystems.filter(mount_point=mount_point).exists():
-                _save(SharedFilesystem(cluster=cluster, logical_volume=f"/dev/{vg}/{lvol}", mount_point=mount_point, order=order))
+                _save(
+                    SharedFilesystem(
+                        cluster=cluster, logical_volume=f"/dev/{vg}/{lvol}", mount_point=mount_point, order=order
+                    )
+                )
         if not GroupmaxServer.objects.filter(cluster=cluster).exists():
             _save(GroupmaxServer(domain=domain, cluster=cluster, schema_name="GMAXSCH", **server_spec))
         for position, (host_name, primary_ip, standby_ip) in enumerate(nodes, start=1):

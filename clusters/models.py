@@ -133,7 +133,9 @@ class SshTarget(models.Model):
 class Cluster(models.Model):
     """An MC/ServiceGuard cluster of two nodes carrying one Groupmax package."""
 
-    name = models.CharField(_("ServiceGuard cluster name"), max_length=63, unique=True, validators=[v.validate_safe_name])
+    name = models.CharField(
+        _("ServiceGuard cluster name"), max_length=63, unique=True, validators=[v.validate_safe_name]
+    )
     package_name = models.CharField(_("Groupmax package name"), max_length=39, validators=[v.validate_safe_name])
     package_host = models.CharField(
         _("package host name"),
@@ -222,12 +224,17 @@ class SharedFilesystem(models.Model):
 
     def clean(self):
         super().clean()
-        if self.cluster_id and self.logical_volume and not self.logical_volume.startswith(
-            f"/dev/{self.cluster.volume_group}/"
+        if (
+            self.cluster_id
+            and self.logical_volume
+            and not self.logical_volume.startswith(f"/dev/{self.cluster.volume_group}/")
         ):
             raise ValidationError(
-                {"logical_volume": _("The logical volume must belong to the volume group {vg}.").format(
-                    vg=self.cluster.volume_group)}
+                {
+                    "logical_volume": _("The logical volume must belong to the volume group {vg}.").format(
+                        vg=self.cluster.volume_group
+                    )
+                }
             )
 
 
@@ -277,7 +284,9 @@ class Node(SshTarget):
             for other in self.cluster.nodes.exclude(pk=self.pk):
                 for ip in mine & set(other.local_ips):
                     field = "primary_ip" if ip == self.primary_ip else "standby_ip"
-                    errors[field] = _("Node {node} of this cluster already uses {ip}.").format(node=other.host_name, ip=ip)
+                    errors[field] = _("Node {node} of this cluster already uses {ip}.").format(
+                        node=other.host_name, ip=ip
+                    )
             domain = self.cluster.domain
             if domain is not None and not errors:
                 # Flaw 12 of the source: one local IP must not map to two package hosts in the master's gmpublicinfo.
@@ -302,7 +311,9 @@ class GroupmaxServer(SshTarget):
     nodes of its cluster and leaves them empty.
     """
 
-    domain = models.ForeignKey(AddressDomain, on_delete=models.PROTECT, related_name="servers", verbose_name=_("domain"))
+    domain = models.ForeignKey(
+        AddressDomain, on_delete=models.PROTECT, related_name="servers", verbose_name=_("domain")
+    )
     name = models.CharField(_("name"), max_length=63, validators=[v.validate_safe_name])
     role = models.CharField(_("role"), max_length=10, choices=ServerRole.choices, default=ServerRole.ADDRESS)
     uses_mail_server = models.BooleanField(_("uses Mail Server"), default=False)

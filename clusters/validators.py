@@ -82,9 +82,9 @@ def validate_safe_name(value: str) -> None:
     """Names that end up in commands or files: letters, digits, dot, underscore, hyphen; 63 at most."""
     if not _SAFE_NAME.fullmatch(value or ""):
         raise ValidationError(
-            _("“{value}” may only contain letters, digits, “.”, “_” and “-”, and must start with a letter or digit.").format(
-                value=_show(value)
-            ),
+            _(
+                "“{value}” may only contain letters, digits, “.”, “_” and “-”, and must start with a letter or digit."
+            ).format(value=_show(value)),
             code="safe_name",
         )
 
@@ -98,7 +98,9 @@ def validate_absolute_path(value: str) -> None:
     """An absolute path of safe characters, with no “..”, no spaces and no shell syntax."""
     if not _SAFE_PATH.fullmatch(value or "") or "/../" in f"{value}/" or "//" in value:
         raise ValidationError(
-            _("“{value}” is not an absolute path of letters, digits, “.”, “_”, “-” and “/”.").format(value=_show(value)),
+            _("“{value}” is not an absolute path of letters, digits, “.”, “_”, “-” and “/”.").format(
+                value=_show(value)
+            ),
             code="path",
         )
 

@@ -109,7 +109,9 @@ class Plan:
     cluster_name: str
     options: dict[str, bool]
     steps: tuple[PlannedStep, ...]
-    omitted: tuple[dict, ...] = ()  # [{"key", "seed_ids", "title", "because": {"ja","en"}}]: steps left out by conditions
+    omitted: tuple[
+        dict, ...
+    ] = ()  # [{"key", "seed_ids", "title", "because": {"ja","en"}}]: steps left out by conditions
 
     def as_json(self) -> dict:
         return asdict(self)

@@ -16,7 +16,9 @@ def untranslated(po: Path) -> str:
     msgattrib = require_binary("msgattrib", "gettext")
     found = ""
     for flag in ("--untranslated", "--only-fuzzy"):
-        found += subprocess.run([msgattrib, flag, "--no-obsolete", str(po)], capture_output=True, text=True, check=True).stdout
+        found += subprocess.run(
+            [msgattrib, flag, "--no-obsolete", str(po)], capture_output=True, text=True, check=True
+        ).stdout
     entries = [block for block in found.split("\n\n") if "msgid" in block and "Project-Id-Version" not in block]
     return "\n\n".join(entries)
 
@@ -29,7 +31,9 @@ def test_every_string_of_the_current_code_has_a_japanese_translation(tmp_path):
     shutil.copytree(ROOT / "locale", tmp_path / "locale")
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "ja", "--no-obsolete", "--verbosity", "0"],
-        cwd=tmp_path, check=True, env={"PATH": "/usr/bin:/bin", "PORTAL_VAR_DIR": str(tmp_path / "var")},
+        cwd=tmp_path,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PORTAL_VAR_DIR": str(tmp_path / "var")},
     )
     left = untranslated(tmp_path / "locale/ja/LC_MESSAGES/django.po")
     assert not left, f"untranslated or fuzzy Japanese strings:\n{left[:3000]}"

@@ -12,14 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def manage(*args, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_the_production_profile_passes_djangos_deployment_checks(tmp_path):
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env={
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
             "REDIS_URL": "redis://127.0.0.1:6379/0",

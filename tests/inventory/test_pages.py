@@ -16,7 +16,9 @@ def master(domain):
 def test_anonymous_users_are_sent_to_the_log_in_page(client, url):
     response = client.get(url, follow=True)
     assert response.redirect_chain, url
-    assert response.redirect_chain[-1][0].startswith(reverse("login")) or "/admin/login/" in response.redirect_chain[-1][0]
+    assert (
+        response.redirect_chain[-1][0].startswith(reverse("login")) or "/admin/login/" in response.redirect_chain[-1][0]
+    )
 
 
 @pytest.mark.django_db

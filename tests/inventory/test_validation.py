@@ -40,7 +40,9 @@ def test_cluster_names_refuse_shell_syntax(field, value):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", ["172.1.1.1;id", "172.1.1", "256.1.1.1", "172.1.1.1 x", "$(id)", "gmaxhost", "::g", "172.1.1.1/24"])
+@pytest.mark.parametrize(
+    "value", ["172.1.1.1;id", "172.1.1", "256.1.1.1", "172.1.1.1 x", "$(id)", "gmaxhost", "::g", "172.1.1.1/24"]
+)
 @pytest.mark.parametrize("field", ["primary_ip", "standby_ip"])
 def test_node_addresses_must_be_ip_addresses(field, value):
     node = NodeFactory.build(cluster=ClusterFactory(nodes=False), **{field: value})
@@ -55,7 +57,7 @@ def test_surrounding_white_space_on_an_address_is_removed_not_kept():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", HOSTILE + ["-oProxyCommand=id", "host..name", "-leading-hyphen", "under_score"])
+@pytest.mark.parametrize("value", [*HOSTILE, "-oProxyCommand=id", "host..name", "-leading-hyphen", "under_score"])
 def test_host_names_follow_rfc_1123(value):
     node = NodeFactory.build(cluster=ClusterFactory(nodes=False), host_name=value)
     assert "host_name" in errors_of(node)
