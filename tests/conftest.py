@@ -6,4 +6,5 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 pytest_plugins = [
     "tests.fixtures.inventory",
+    "tests.fixtures.runs",
 ]

@@ -1,3 +1,14 @@
+from procedures.models.logs import RunLogLine
+from procedures.models.runs import ClusterLock, ProcedureRun, RunEvent, StepEvent, StepHostResult, StepRun
 from procedures.models.settings import SiteCommandSettings
 
-__all__ = ["SiteCommandSettings"]
+__all__ = [
+    "ClusterLock",
+    "ProcedureRun",
+    "RunEvent",
+    "RunLogLine",
+    "SiteCommandSettings",
+    "StepEvent",
+    "StepHostResult",
+    "StepRun",
+]

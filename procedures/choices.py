@@ -1,0 +1,97 @@
+"""States of runs, steps and per-host results, with their colours and named groups (STYLE §2)."""
+
+from enum import nonmember
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class RunState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    APPROVED = "approved", _("Approved")
+    RUNNING = "running", _("Running")
+    WAITING = "waiting", _("Waiting")
+    COMPLETED = "completed", _("Completed")
+    SIGNED_OFF = "signed_off", _("Signed off")
+    ABORTED = "aborted", _("Aborted")
+    ACTIVE = nonmember(frozenset({"running", "waiting"}))  # holds its cluster: one per cluster (DB constraint)
+    OPEN = nonmember(frozenset({"planned", "approved", "running", "waiting", "completed"}))
+    TERMINAL = nonmember(frozenset({"signed_off", "aborted"}))
+    ABORTABLE = nonmember(frozenset({"planned", "approved", "running", "waiting"}))
+
+
+class WaitReason(models.TextChoices):
+    NONE = "", pgettext_lazy("wait reason", "—")
+    OPERATOR = "operator", _("Waiting for an operator")
+    SIGNOFF = "signoff", _("Waiting for a sign-off")
+    FAILURE = "failure", _("Stopped after a failure")
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    AWAITING_SIGNOFF = "awaiting_signoff", _("Awaiting sign-off")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    INTERRUPTED = "interrupted", _("Interrupted")
+    SKIPPED = "skipped", _("Skipped")
+    FINISHED = nonmember(frozenset({"succeeded", "confirmed", "skipped"}))
+    NEEDS_PERSON = nonmember(frozenset({"awaiting_confirmation", "awaiting_signoff", "failed", "interrupted"}))
+    RETRYABLE = nonmember(frozenset({"failed", "interrupted"}))
+    SKIPPABLE = nonmember(frozenset({"pending", "awaiting_confirmation", "failed", "interrupted"}))
+
+
+class HostState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    ABORTED = "aborted", _("Aborted")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    HOST_KEY = "host_key", _("Host key refused")
+    INTERRUPTED = "interrupted", _("Interrupted")
+    DONE = nonmember(frozenset({"succeeded"}))
+
+
+class Resolution(models.TextChoices):
+    """What an operator asks for on a step that did not finish by itself; a second person countersigns."""
+
+    SKIP = "skip", _("Skip the step")
+    DONE = "done", _("Mark the step done by hand")
+
+
+class Stream(models.TextChoices):
+    STDOUT = "out", _("stdout")
+    STDERR = "err", _("stderr")
+    SYSTEM = "sys", _("portal")
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+
+
+RUN_COLOURS = {
+    RunState.PLANNED: "secondary",
+    RunState.APPROVED: "info",
+    RunState.RUNNING: "primary",
+    RunState.WAITING: "warning",
+    RunState.COMPLETED: "success",
+    RunState.SIGNED_OFF: "success",
+    RunState.ABORTED: "danger",
+}
+STEP_COLOURS = {
+    StepState.PENDING: "secondary",
+    StepState.RUNNING: "primary",
+    StepState.AWAITING_CONFIRMATION: "warning",
+    StepState.CONFIRMED: "success",
+    StepState.AWAITING_SIGNOFF: "warning",
+    StepState.SUCCEEDED: "success",
+    StepState.FAILED: "danger",
+    StepState.INTERRUPTED: "danger",
+    StepState.SKIPPED: "secondary",
+}

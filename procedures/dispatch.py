@@ -1,0 +1,93 @@
+"""The seam between "a step should run now" and whoever runs it; always after commit (pitfall 13).
+
+Modes (``settings.PORTAL_DISPATCH``, default from the environment):
+- ``thread``: a small thread pool inside the web process, started lazily (the embedded default);
+- ``celery``: the ``procedures.execute_step`` Celery task (production profile: CELERY_BROKER_URL/REDIS_URL);
+- ``inline``: run in the committing thread (tests and the ``run_step`` command);
+- ``none``: only remember the request (tests that drive the executor themselves, e.g. in a subprocess).
+
+The database stays the source of truth: a step is executed only by the worker that claims it
+(``services.claim_step``), so a lost or doubled message can never run a command twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+requested: list[tuple[int, int]] = []  # mode "none": what would have been sent, for tests
+
+
+def mode() -> str:
+    configured = getattr(settings, "PORTAL_DISPATCH", "")
+    if configured:
+        return configured
+    return "celery" if getattr(settings, "CELERY_BROKER_URL", "") or getattr(settings, "REDIS_URL", "") else "thread"
+
+
+def enqueue_step(step_id: int, attempt: int) -> None:
+    """Ask for ``execute_step(step_id)`` once the current transaction commits."""
+    transaction.on_commit(lambda: _send(step_id, attempt), robust=False)
+
+
+def _send(step_id: int, attempt: int) -> None:
+    how = mode()
+    if how == "celery":
+        execute_step_task.delay(step_id, attempt)
+    elif how == "inline":
+        _execute(step_id, attempt)
+    elif how == "none":
+        requested.append((step_id, attempt))
+    else:
+        _thread_pool().submit(_in_thread, step_id, attempt)
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            size = getattr(settings, "PORTAL_EXECUTOR_THREADS", 4)
+            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="portal-step")
+        return _pool
+
+
+def _execute(step_id: int, attempt: int) -> None:
+    from procedures import engine
+
+    engine.execute_step(step_id, attempt=attempt)
+
+
+def _in_thread(step_id: int, attempt: int) -> None:
+    try:
+        _execute(step_id, attempt)
+    except Exception:
+        log.exception("step %s attempt %s failed in the executor", step_id, attempt)
+    finally:
+        connection.close()
+
+
+def drain_pool(timeout: float = 60) -> None:
+    """Wait for the embedded pool's current work (tests, shutdown)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+try:
+    from celery import shared_task
+
+    @shared_task(name="procedures.execute_step", acks_late=True, ignore_result=True)
+    def execute_step_task(step_id: int, attempt: int) -> None:
+        _execute(step_id, attempt)
+
+except ImportError:  # pragma: no cover - celery is a dependency; the embedded profile does not need it
+    execute_step_task = None

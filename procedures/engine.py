@@ -1,0 +1,407 @@
+"""The executor: runs one step of a run over SSH (Fabric connection, pinned host keys) and stores its output.
+
+``execute_step(step_id)`` is what every dispatch mode calls (thread pool, Celery task, ``run_step``
+command). It claims the step in the database (so nothing runs twice), heartbeats while it works, runs the
+step's command on each of its hosts in parallel (fan-out: a ``StepHostResult`` per host), streams output
+line by line into ``RunLogLine`` through ``StepLog`` (run-wide ``seq``, batched raw inserts on a flusher
+thread), kills the remote process group on time-out or abort and verifies it is gone, then hands the
+verdict to ``services.finish_step``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clusters.models import GroupmaxServer, Node
+from procedures import exceptions as exc
+from procedures import services, ssh
+from procedures.choices import HostState, Stream
+from procedures.models import RunLogLine, StepHostResult, StepRun
+from procedures.models.logs import store_lines
+from procedures.plan import HostRef, SuccessRule
+
+log = logging.getLogger(__name__)
+KEY_BLOCK_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+KEY_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+MASK = "[masked: private key material]"
+CAPTURE_LIMIT = 4 * 1024 * 1024  # output kept in memory per host to match the success rule
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:6]}"
+
+
+# ---------------------------------------------------------------- log sink
+
+
+class StepLog:
+    """Numbers lines (run-wide ``seq``) as reader threads hand over text; one flusher thread stores them.
+
+    Readers never touch the database: ``add()`` only splits on newlines per (host, stream), masks private
+    key material and queues rows; the flusher writes a batch every ``interval`` with one ``executemany``
+    on its own autocommit connection, so lines survive whatever happens to the step's state afterwards.
+    """
+
+    def __init__(self, step: StepRun, *, interval: float | None = None, secrets: frozenset[str] = frozenset()):
+        self.run_id, self.step_id, self.attempt = step.run_id, step.pk, step.attempt
+        self.interval = interval if interval is not None else getattr(settings, "PORTAL_LOG_FLUSH_S", 0.1)
+        self.secrets = secrets
+        self._next_seq = RunLogLine.objects.last_seq(self.run_id) + 1
+        self._tails: dict[tuple[str, str], str] = {}
+        self._in_key: dict[tuple[str, str], bool] = {}
+        self._queue: list[tuple] = []
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._flusher = threading.Thread(target=self._run, name=f"steplog-{step.pk}", daemon=True)
+        self.captured: dict[str, list[str]] = {}
+        self._captured_size: dict[str, int] = {}
+        self.lines = 0
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> StepLog:
+        self._flusher.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for (host, stream), tail in list(self._tails.items()):
+                if tail:
+                    self._add_line(host, stream, tail)
+            self._tails.clear()
+        self._closed.set()
+        self._flusher.join()
+
+    def add(self, host: str, stream: str, chunk: str) -> None:
+        with self._lock:
+            key = (host, stream)
+            *lines, self._tails[key] = (self._tails.get(key, "") + chunk).split("\n")
+            for text in lines:
+                self._add_line(host, stream, text.rstrip("\r"))
+
+    def system(self, text: str, host: str = "") -> None:
+        with self._lock:
+            self._add_line(host, Stream.SYSTEM, text)
+
+    def output_of(self, host: str) -> str:
+        return "\n".join(self.captured.get(host, ()))
+
+    def _mask(self, key: tuple[str, str], text: str) -> str:
+        if self._in_key.get(key):
+            if KEY_BLOCK_END.search(text):
+                self._in_key[key] = False
+            return MASK
+        if KEY_BLOCK_BEGIN.search(text):
+            self._in_key[key] = not KEY_BLOCK_END.search(text)
+            return MASK
+        stripped = text.strip()
+        if stripped and any(secret in stripped for secret in self.secrets):
+            return MASK
+        return text
+
+    def _add_line(self, host: str, stream: str, text: str) -> None:  # caller holds the lock
+        if stream != Stream.SYSTEM:
+            text = self._mask((host, stream), text)
+            if self._captured_size.get(host, 0) < CAPTURE_LIMIT:
+                self.captured.setdefault(host, []).append(text)
+                self._captured_size[host] = self._captured_size.get(host, 0) + len(text) + 1
+        self._queue.append(
+            [self.run_id, self.step_id, self.attempt, host, self._next_seq, stream, text, timezone.now()]
+        )
+        self._next_seq += 1
+        self.lines += 1
+
+    def _run(self) -> None:
+        try:
+            while not self._closed.wait(self.interval):
+                self._flush()
+            self._flush()
+        except BaseException as e:  # reported by execute_step
+            self.error = e
+            log.exception("log flusher of step %s failed", self.step_id)
+        finally:
+            connection.close()
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        if not batch:
+            return
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    store_lines([tuple(row) for row in batch])
+                return
+            except IntegrityError:
+                # Someone else (the reaper, a system line) took these numbers: renumber after the last one.
+                with self._lock:
+                    first = RunLogLine.objects.last_seq(self.run_id) + 1
+                    for offset, row in enumerate(batch):
+                        row[4] = first + offset
+                    for offset, row in enumerate(self._queue):
+                        row[4] = first + len(batch) + offset
+                    self._next_seq = first + len(batch) + len(self._queue)
+        raise RuntimeError("log lines could not be numbered")
+
+
+# ---------------------------------------------------------------- heartbeat and abort polling
+
+
+class Heartbeat:
+    """Refreshes the step's heartbeat and watches for an abort request (or for losing the step)."""
+
+    def __init__(self, step: StepRun, worker: str):
+        self.step_id, self.attempt, self.worker = step.pk, step.attempt, worker
+        self.every = getattr(settings, "PORTAL_STEP_HEARTBEAT_S", 5)
+        self.poll = min(0.5, self.every)
+        self.abort = threading.Event()
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{step.pk}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        last = 0.0
+        clock = 0.0
+        try:
+            while not self._stop.wait(self.poll):
+                clock += self.poll
+                try:
+                    if clock - last >= self.every:
+                        last = clock
+                        flags = services.heartbeat(self.step_id, worker=self.worker, attempt=self.attempt)
+                        if flags is None:
+                            self.lost.set()
+                            self.abort.set()
+                            continue
+                    else:
+                        flags = services.abort_flags(self.step_id)
+                    if flags["abort"]:
+                        self.abort.set()
+                except Exception:  # a database hiccup must not kill the heartbeat
+                    log.exception("heartbeat of step %s", self.step_id)
+        finally:
+            connection.close()
+
+
+# ---------------------------------------------------------------- hosts
+
+
+@dataclass
+class HostRun:
+    ref: HostRef
+    result_id: int
+    endpoint: ssh.Endpoint | None = None
+    state: str = HostState.PENDING
+    message: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def _target_of(ref: HostRef):
+    if ref.server_id:
+        return GroupmaxServer.objects.select_related("credential").get(pk=ref.server_id)
+    return Node.objects.select_related("credential").get(pk=ref.node_id)
+
+
+def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
+    """Ask ``cmviewcl`` on the candidates which node runs the package now (flaw 17)."""
+    candidates = list(Node.objects.select_related("credential").filter(pk__in=ref.candidate_node_ids))
+    candidates.sort(key=lambda n: ref.candidate_node_ids.index(n.pk))
+    names = {n.host_name: n for n in candidates}
+    errors = []
+    for node in candidates:
+        try:
+            conn = ssh.connect(ssh.Endpoint.of(node))
+        except exc.PortalError as e:
+            errors.append(str(e))
+            continue
+        try:
+            result = conn.run(f"cmviewcl -p {ref.package}", hide=True, warn=True, in_stream=False, timeout=60)
+        finally:
+            conn.close()
+        owner = parse_package_owner(result.stdout, ref.package)
+        if owner in names:
+            steplog.system(_("Package {package} runs on {node}.").format(package=ref.package, node=owner))
+            return names[owner]
+    raise exc.PackageOwnerUnknown(candidates=", ".join(names) + (f" ({'; '.join(errors)})" if errors else ""),
+                                  package=ref.package)
+
+
+def parse_package_owner(text: str, package: str) -> str:
+    """The node column of the package's line in ``cmviewcl`` output when the package is up, else ""."""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == package and words[1].lower() == "up":
+            return words[-1]
+    return ""
+
+
+def succeeded(rule: SuccessRule, exit_code: int | None, output: str) -> bool:
+    if rule.accept_output and re.search(rule.accept_output, output, re.MULTILINE):
+        return True
+    if exit_code is None or exit_code not in rule.exit_codes:
+        return False
+    return not rule.expect_output or bool(re.search(rule.expect_output, output, re.MULTILINE))
+
+
+def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat) -> None:
+    ref, label = host.ref, host.ref.label
+    try:
+        try:
+            target = _owner_of_package(ref, steplog) if ref.resolve == "package_owner" else _target_of(ref)
+            host.endpoint = ssh.Endpoint.of(target, label=label)
+            services.host_update(
+                host.result_id,
+                host_name=getattr(target, "host_name", "") or ref.host_name,
+                node=target if isinstance(target, Node) else None,
+                server=target if isinstance(target, GroupmaxServer) else None,
+                state=HostState.RUNNING,
+                started_at=timezone.now(),
+            )
+            steplog.system(_("Connecting to {host} ({address}:{port}).").format(
+                host=label, address=host.endpoint.address, port=host.endpoint.port), host=label)
+            conn = ssh.connect(host.endpoint)
+        except (exc.HostKeyUnknown, exc.HostKeyChanged) as e:
+            host.state, host.message = HostState.HOST_KEY, str(e)
+            return
+        except (exc.ConnectionFailed, exc.NoCredential, exc.PackageOwnerUnknown) as e:
+            host.state, host.message = HostState.UNREACHABLE, str(e)
+            return
+        try:
+            outcome = ssh.execute(
+                conn,
+                ref.command,
+                on_text=lambda stream, text: steplog.add(label, stream, text),
+                on_pgid=lambda pgid: services.host_update(host.result_id, pgid=pgid),
+                timeout_s=step.planned.timeout_s,
+                should_abort=beat.abort.is_set,
+            )
+            if outcome.timed_out or outcome.aborted:
+                why = _("time-out after {s} s").format(s=step.planned.timeout_s) if outcome.timed_out else _("abort")
+                steplog.system(_("Stopping the remote process group {pgid} ({why}).").format(
+                    pgid=outcome.pgid, why=why), host=label)
+                killed = _kill(host, outcome.pgid)
+                ssh.drain(outcome, lambda stream, text: steplog.add(label, stream, text))
+                steplog.system(killed, host=label)
+                host.details["abort_outcome"] = killed
+                host.state = HostState.TIMED_OUT if outcome.timed_out else HostState.ABORTED
+                host.message = f"{why}: {killed}"
+                return
+            host.details["exit_code"] = outcome.exit_code
+            ok = succeeded(step.planned.success, outcome.exit_code, steplog.output_of(label))
+            host.state = HostState.SUCCEEDED if ok else HostState.FAILED
+            host.message = _("exit code {code}").format(code=outcome.exit_code)
+        except exc.ConnectionFailed as e:
+            host.state, host.message = HostState.UNREACHABLE, str(e)
+        finally:
+            conn.close()
+    except Exception as e:  # anything unexpected: the host failed, the reason is shown
+        log.exception("step %s on %s", step.pk, label)
+        host.state, host.message = HostState.FAILED, f"{e.__class__.__name__}: {e}"
+    finally:
+        steplog.system(f"{HostState(host.state).label}: {host.message}", host=label)
+        services.host_update(
+            host.result_id,
+            state=host.state,
+            message=host.message,
+            exit_code=host.details.get("exit_code"),
+            abort_outcome=host.details.get("abort_outcome", ""),
+            finished_at=timezone.now(),
+        )
+        connection.close()
+
+
+def _kill(host: HostRun, pgid: int | None) -> str:
+    """TERM, then KILL after the grace, over a second connection; verify and say what happened."""
+    if not pgid:
+        return _("No process group id was reported; the remote command may still run.")
+    try:
+        said = ssh.kill_process_group(host.endpoint, pgid)
+    except exc.PortalError as e:
+        return _("Could not reach the host to stop process group {pgid}: {e}").format(pgid=pgid, e=e)
+    return {
+        "TERMINATED": _("Process group {pgid} ended after SIGTERM; none of its processes is left."),
+        "KILLED": _("Process group {pgid} ignored SIGTERM and was killed (SIGKILL); none of its processes is left."),
+        "ALIVE": _("Process group {pgid} is STILL RUNNING after SIGKILL."),
+    }.get(said, _("Process group {pgid}: unexpected answer {said}.")).format(pgid=pgid, said=said)
+
+
+# ---------------------------------------------------------------- the step
+
+
+def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None = None) -> StepRun | None:
+    """Run one claimed step to its verdict. Returns None when the step was not this worker's to run."""
+    worker = worker or worker_id()
+    step = services.claim_step(step_id, attempt=attempt, worker=worker)
+    if step is None:
+        return None
+    step = StepRun.objects.select_related("run").get(pk=step.pk)
+    planned = step.planned
+    hosts = []
+    for ref in planned.hosts:
+        row, _created = StepHostResult.objects.get_or_create(
+            step=step, attempt=step.attempt, host_label=ref.label,
+            defaults={"host_name": ref.host_name, "node_id": ref.node_id, "server_id": ref.server_id},
+        )
+        hosts.append(HostRun(ref=ref, result_id=row.pk))
+    secrets = _secrets_of(planned.hosts)
+    ok, message = False, ""
+    try:
+        with Heartbeat(step, worker) as beat, StepLog(step, secrets=secrets) as steplog:
+            steplog.system(
+                _("Step {n}, attempt {a}: {title}").format(n=step.position, a=step.attempt, title=step.title)
+            )
+            if not hosts:
+                steplog.system(_("This step names no host."))
+            with ThreadPoolExecutor(max_workers=max(1, len(hosts)), thread_name_prefix=f"step{step.pk}") as pool:
+                for future in [pool.submit(_run_on_host, step, h, steplog, beat) for h in hosts]:
+                    future.result()
+            ok = bool(hosts) and all(h.state == HostState.SUCCEEDED for h in hosts)
+            message = "; ".join(f"{h.ref.label}: {h.message}" for h in hosts)
+            if beat.lost.is_set():
+                steplog.system(_("This worker lost the step (reaped or taken over); its verdict is not recorded."))
+        if steplog.error is not None:
+            ok, message = False, _("Log lines could not be stored: {e}").format(e=steplog.error)
+    except Exception as e:
+        log.exception("step %s", step_id)
+        ok, message = False, f"{e.__class__.__name__}: {e}"
+    return services.finish_step(step.pk, worker=worker, attempt=step.attempt, ok=ok, message=message)
+
+
+def _secrets_of(refs) -> frozenset[str]:
+    paths = set()
+    for ref in refs:
+        try:
+            target = _target_of(ref) if not ref.resolve else None
+        except (Node.DoesNotExist, GroupmaxServer.DoesNotExist):
+            continue
+        if target is not None and target.credential_id:
+            paths.add(target.credential.key_path)
+        for node in Node.objects.select_related("credential").filter(pk__in=ref.candidate_node_ids):
+            if node.credential_id:
+                paths.add(node.credential.key_path)
+    secrets = set()
+    for path in paths:
+        secrets |= ssh.private_key_lines(path)
+    return frozenset(secrets)

@@ -1,0 +1,90 @@
+"""Errors of runs and steps an operator can act on (STYLE §5): each carries its status and a message."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.errors import NotAllowed, PortalError
+
+__all__ = [
+    "ClusterBusy",
+    "ConnectionFailed",
+    "FingerprintMismatch",
+    "HostKeyChanged",
+    "HostKeyUnknown",
+    "NotAllowed",
+    "PlanUnavailable",
+    "RunStateConflict",
+    "SecondPersonRequired",
+    "SelfApprovalRefused",
+    "StepStateConflict",
+]
+
+
+class RunStateConflict(PortalError):
+    status, code, message = 409, "run_state", _("Run {run} is {state}; it cannot be {action} now.")
+
+
+class StepStateConflict(PortalError):
+    status, code, message = 409, "step_state", _("Step {step} is {state}; it cannot be {action} now.")
+
+
+class ClusterBusy(PortalError):
+    status, code, message = 409, "cluster_busy", _(
+        "Cluster {cluster} is held by run {run} ({holder}); try again when it ends."
+    )
+
+
+class SelfApprovalRefused(PortalError):
+    status, code, message = 409, "self_approval", _("You {did}; another person must {action}.")
+
+
+class SecondPersonRequired(PortalError):
+    status, code, message = 409, "second_person", _("{user} asked for this; a second person must countersign it.")
+
+
+class ReasonRequired(PortalError):
+    status, code, message = 400, "reason_required", _("Give a reason.")
+
+
+class ChecklistIncomplete(PortalError):
+    status, code, message = 400, "checklist", _("Tick every item of the checklist first: {missing}.")
+
+
+class PlanUnavailable(PortalError):
+    status, code, message = 400, "plan", _("No plan can be made: {detail}")
+
+
+class HostKeyUnknown(PortalError):
+    status, code, message = 409, "host_key_unknown", _(
+        "Host {host} has no pinned host key; it presented {seen}. "
+        "Verify the connection and confirm the fingerprint first."
+    )
+
+
+class HostKeyChanged(PortalError):
+    status, code, message = 409, "host_key_changed", _(
+        "Host key of {host} has CHANGED: it presented {seen}, the pinned key is {expected}. Nothing was sent."
+    )
+
+
+class FingerprintMismatch(PortalError):
+    status, code, message = 409, "fingerprint_mismatch", _(
+        "Host {host} now presents {seen}, not the {confirmed} you confirmed; nothing was pinned."
+    )
+
+
+class HostKeyAlreadyPinned(PortalError):
+    status, code, message = 409, "host_key_pinned", _(
+        "Host {host} already has a pinned key ({expected}); a domain administrator changes it in the inventory."
+    )
+
+
+class ConnectionFailed(PortalError):
+    status, code, message = 502, "connection", _("Cannot reach {host} at {address}: {detail}")
+
+
+class NoCredential(PortalError):
+    status, code, message = 400, "credential", _("Host {host} has no SSH credential in the inventory.")
+
+
+class PackageOwnerUnknown(PortalError):
+    status, code, message = 409, "package_owner", _("No node among {candidates} reports package {package} running.")

@@ -1,0 +1,314 @@
+"""Runs of a rendered plan and their steps, as state machines (django-fsm-2).
+
+Transitions only set fields (STYLE §4); ``procedures.services`` locks the row, checks who may act, saves,
+records a ``RunEvent`` and hands work on after commit. A run executes from the plan snapshot it was
+planned with (``plan`` + ``plan_digest``); later catalog or inventory edits never change it.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from procedures.choices import HostState, Resolution, RunState, StepState, WaitReason
+from procedures.plan import Kind, Plan, PlannedStep
+from procedures.querysets import AppendOnlyQuerySet, ProcedureRunQuerySet, StepRunQuerySet
+
+USER = settings.AUTH_USER_MODEL
+
+
+def localised(value, language=None) -> str:
+    """Pick the current language from a catalog {"ja": …, "en": …} text."""
+    if not isinstance(value, dict):
+        return str(value or "")
+    language = (language or get_language() or "ja")[:2]
+    return value.get(language) or value.get("ja") or value.get("en") or ""
+
+
+class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    cluster = models.ForeignKey(
+        "clusters.Cluster", on_delete=models.PROTECT, related_name="runs", verbose_name=_("cluster")
+    )
+    procedure = models.CharField(_("procedure"), max_length=20)
+    plan = models.JSONField(_("plan snapshot"), help_text=_("Plan.as_json() as it was when the run was planned."))
+    plan_digest = models.CharField(_("plan digest"), max_length=64)
+    state = FSMField(_("state"), default=RunState.PLANNED, choices=RunState.choices, protected=True, max_length=20)
+    wait_reason = models.CharField(_("waiting for"), max_length=20, choices=WaitReason.choices, blank=True, default="")
+    wait_message = models.TextField(_("why it waits"), blank=True)
+    planned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("planned by"))
+    approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    started_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    signed_off_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    aborted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    abort_requested_at = models.DateTimeField(_("abort requested at"), null=True, blank=True)
+    abort_reason = models.TextField(_("abort reason"), blank=True)
+    created_at = models.DateTimeField(_("planned at"), default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    objects = ProcedureRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("procedure run"), _("procedure runs")
+        ordering = ("-created_at", "-pk")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("cluster",),
+                condition=Q(state__in=sorted(RunState.ACTIVE)),
+                name="%(app_label)s_%(class)s_one_active_per_cluster",
+            ),
+        )
+
+    def __str__(self):
+        return f"#{self.pk} {self.procedure} @ {self.cluster_id}"
+
+    def get_absolute_url(self):
+        return reverse("procedures:run-detail", args=[self.pk])
+
+    @property
+    def plan_object(self) -> Plan:
+        return Plan.from_json(self.plan)
+
+    @property
+    def title(self) -> str:
+        return localised(self.plan.get("title"))
+
+    @property
+    def domain(self):
+        return self.cluster.domain
+
+    # Transitions: set fields only.
+    @transition(field=state, source=RunState.PLANNED, target=RunState.APPROVED)
+    def approve(self, *, by):
+        self.approved_by, self.approved_at = by, timezone.now()
+
+    @transition(field=state, source=RunState.APPROVED, target=RunState.RUNNING)
+    def start(self, *, by):
+        self.started_by, self.started_at = by, timezone.now()
+
+    @transition(field=state, source=RunState.RUNNING, target=RunState.WAITING)
+    def wait(self, *, reason: str, message: str = ""):
+        self.wait_reason, self.wait_message = reason, message
+
+    @transition(field=state, source=RunState.WAITING, target=RunState.RUNNING)
+    def resume(self):
+        self.wait_reason, self.wait_message = WaitReason.NONE, ""
+
+    @transition(field=state, source=RunState.RUNNING, target=RunState.COMPLETED)
+    def complete(self):
+        self.finished_at = timezone.now()
+
+    @transition(field=state, source=RunState.COMPLETED, target=RunState.SIGNED_OFF)
+    def sign_off(self, *, by):
+        self.signed_off_by, self.signed_off_at = by, timezone.now()
+
+    @transition(field=state, source=sorted(RunState.ABORTABLE), target=RunState.ABORTED)
+    def abort(self, *, by, reason: str):
+        self.aborted_by, self.finished_at = by, timezone.now()
+        self.abort_reason = self.abort_reason or reason
+        self.wait_reason, self.wait_message = WaitReason.NONE, ""
+
+
+class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="steps", verbose_name=_("run"))
+    position = models.PositiveIntegerField(_("position"))
+    key = models.CharField(_("key"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10)
+    state = FSMField(_("state"), default=StepState.PENDING, choices=StepState.choices, protected=True, max_length=24)
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    worker = models.CharField(_("worker"), max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    executed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    confirmed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    checklist = models.JSONField(_("ticked checklist items"), default=list, blank=True)
+    signed_off_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    message = models.TextField(_("outcome"), blank=True)
+    abort_requested_at = models.DateTimeField(null=True, blank=True)
+    abort_requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolution = models.CharField(_("resolution asked"), max_length=10, choices=Resolution.choices, blank=True)
+    resolution_reason = models.TextField(_("reason"), blank=True)
+    resolution_requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    objects = StepRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("step run"), _("step runs")
+        ordering = ("run", "position")
+        constraints = (
+            models.UniqueConstraint(fields=("run", "position"), name="%(app_label)s_%(class)s_unique_position"),
+            models.UniqueConstraint(fields=("run", "key"), name="%(app_label)s_%(class)s_unique_key"),
+        )
+
+    def __str__(self):
+        return f"{self.position}. {self.key}"
+
+    @property
+    def planned(self) -> PlannedStep:
+        cache = getattr(self, "_planned", None)
+        if cache is None:
+            cache = self._planned = self.run.plan_object.steps[self.position - 1]
+        return cache
+
+    @property
+    def title(self) -> str:
+        return localised(self.planned.title)
+
+    @property
+    def is_executed(self) -> bool:
+        return self.kind in Kind.EXECUTED
+
+    @property
+    def needs_signoff(self) -> bool:
+        return self.planned.needs_signoff
+
+    # Transitions: set fields only.
+    @transition(field=state, source=[StepState.PENDING, *sorted(StepState.RETRYABLE)], target=StepState.RUNNING)
+    def start(self, *, by):
+        self.attempt += 1
+        self.executed_by, self.worker, self.message = by, "", ""
+        self.started_at = self.heartbeat_at = timezone.now()
+        self.finished_at = self.abort_requested_at = self.abort_requested_by = None
+        self.resolution, self.resolution_reason, self.resolution_requested_by = "", "", None
+
+    @transition(
+        field=state,
+        source=StepState.RUNNING,
+        target=RETURN_VALUE(StepState.SUCCEEDED, StepState.FAILED, StepState.AWAITING_SIGNOFF),
+    )
+    def finish(self, *, ok: bool, message: str = ""):
+        self.finished_at, self.message = timezone.now(), message
+        if not ok:
+            return StepState.FAILED
+        return StepState.AWAITING_SIGNOFF if self.needs_signoff else StepState.SUCCEEDED
+
+    @transition(field=state, source=StepState.RUNNING, target=StepState.INTERRUPTED)
+    def interrupt(self, *, message: str):
+        self.finished_at, self.message = timezone.now(), message
+
+    @transition(field=state, source=StepState.PENDING, target=StepState.AWAITING_CONFIRMATION)
+    def ask_confirmation(self):
+        self.started_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=StepState.AWAITING_CONFIRMATION,
+        target=RETURN_VALUE(StepState.CONFIRMED, StepState.AWAITING_SIGNOFF),
+    )
+    def confirm(self, *, by, checklist: list[str]):
+        self.confirmed_by = self.executed_by = by
+        self.checklist, self.finished_at = checklist, timezone.now()
+        return StepState.AWAITING_SIGNOFF if self.needs_signoff else StepState.CONFIRMED
+
+    @transition(field=state, source=StepState.AWAITING_SIGNOFF, target=StepState.SUCCEEDED)
+    def approve_signoff(self, *, by):
+        self.signed_off_by = by
+
+    @transition(field=state, source=StepState.AWAITING_SIGNOFF, target=StepState.FAILED)
+    def reject_signoff(self, *, by, note: str):
+        self.signed_off_by, self.message = by, note
+
+    @transition(field=state, source=sorted(StepState.SKIPPABLE), target=StepState.SKIPPED)
+    def skip(self, *, by):
+        self.resolved_by, self.finished_at = by, timezone.now()
+
+    @transition(field=state, source=sorted(StepState.RETRYABLE), target=StepState.SUCCEEDED)
+    def mark_done(self, *, by):
+        self.resolved_by, self.finished_at = by, timezone.now()
+
+
+class StepHostResult(models.Model):
+    """What one attempt of a step did on one host: fan-out steps show one row per host."""
+
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="host_results")
+    attempt = models.PositiveIntegerField(_("attempt"))
+    host_label = models.CharField(_("host"), max_length=200)
+    host_name = models.CharField(_("host name"), max_length=253)
+    node = models.ForeignKey("clusters.Node", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    server = models.ForeignKey(
+        "clusters.GroupmaxServer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=20, choices=HostState.choices, default=HostState.PENDING)
+    exit_code = models.IntegerField(_("exit code"), null=True, blank=True)
+    pgid = models.IntegerField(_("remote process group"), null=True, blank=True)
+    message = models.TextField(_("outcome"), blank=True)
+    abort_outcome = models.TextField(_("abort outcome"), blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("host result"), _("host results")
+        ordering = ("step", "attempt", "pk")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("step", "attempt", "host_label"), name="%(app_label)s_%(class)s_one_per_host_attempt"
+            ),
+        )
+
+    def __str__(self):
+        return f"{self.host_label}: {self.state}"
+
+
+class ClusterLock(models.Model):
+    """A cluster held by a run: its own while active, and the master's cluster for ``locks_master`` steps."""
+
+    cluster = models.OneToOneField(
+        "clusters.Cluster", on_delete=models.CASCADE, related_name="lock", verbose_name=_("cluster")
+    )
+    run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="locks", verbose_name=_("run"))
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    acquired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("cluster lock"), _("cluster locks")
+
+    def __str__(self):
+        return f"{self.cluster_id} ← run {self.run_id}"
+
+
+class RunEvent(models.Model):
+    """Append-only record of every transition of a run or one of its steps: who, when, from, to, why, where."""
+
+    run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="events")
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    action = models.CharField(_("action"), max_length=40)
+    source = models.CharField(_("from"), max_length=24, blank=True)
+    target = models.CharField(_("to"), max_length=24, blank=True)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(
+        _("by"), max_length=150, blank=True, help_text=_("A worker or the reaper when no person.")
+    )
+    reason = models.TextField(_("why"), blank=True)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    details = models.JSONField(default=dict, blank=True)
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("run event"), _("run events")
+        ordering = ("at", "pk")
+
+    def __str__(self):
+        return f"{self.action}: {self.source} → {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("run events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("run events are append-only")
+
+    @property
+    def who(self) -> str:
+        return self.actor.get_username() if self.actor_id else self.actor_label
+
+
+StepEvent = RunEvent  # one table for run and step events; a step event has ``step`` set

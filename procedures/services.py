@@ -1,0 +1,648 @@
+"""Every rule of runs and steps, in one place (STYLE §1, §4).
+
+Each service locks what it changes (``select_for_update``; on SQLite the IMMEDIATE transaction does the
+same), checks who may act and in which state, applies one FSM transition, saves it, records a
+``RunEvent`` and hands work on only after commit (``dispatch.enqueue_step``). Views, the admin, workers,
+the reaper and tests all call these functions; nothing else changes a run's or step's state.
+
+Lock order, always: run row, then step row, then cluster locks.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clusters.choices import DomainRoleName
+from clusters.models import Cluster, GroupmaxServer, Node
+from clusters.rules import has_role
+from procedures import dispatch
+from procedures import exceptions as exc
+from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
+from procedures.models import ClusterLock, ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
+from procedures.models.logs import store_lines
+from procedures.plan import Kind, Plan
+
+SYSTEM = "portal"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _record(run, action, source, target, *, step=None, by=None, label="", reason="", address=None, **details):
+    return RunEvent.objects.create(
+        run=run,
+        step=step,
+        action=action,
+        source=source or "",
+        target=target or "",
+        actor=by if getattr(by, "pk", None) else None,
+        actor_label=label if not getattr(by, "pk", None) else "",
+        reason=reason or "",
+        address=address or None,
+        details=details,
+    )
+
+
+def _require(user, run: ProcedureRun, role: str) -> None:
+    domain = run.cluster.domain
+    if not has_role(user, domain, role):
+        raise exc.NotAllowed(domain=domain or run.cluster)
+
+
+def _lock_run(run_id: int) -> ProcedureRun:
+    return ProcedureRun.objects.select_for_update().select_related("cluster").get(pk=run_id)
+
+
+def _lock_step(step_id: int) -> tuple[ProcedureRun, StepRun]:
+    run_id = StepRun.objects.values_list("run_id", flat=True).get(pk=step_id)
+    run = _lock_run(run_id)
+    step = StepRun.objects.select_for_update().get(pk=step_id)
+    step.run = run
+    return run, step
+
+
+def _run_conflict(run, action):
+    return exc.RunStateConflict(run=run.pk, state=run.get_state_display(), action=action)
+
+
+def _step_conflict(step, action):
+    return exc.StepStateConflict(step=step.position, state=step.get_state_display(), action=action)
+
+
+def system_line(run_id: int, text: str, *, step_id=None, attempt=0, host="") -> None:
+    """One portal-written line in the run's log (outside any state transaction's outcome)."""
+    for _try in range(5):
+        seq = RunLogLine.objects.last_seq(run_id) + 1
+        try:
+            with transaction.atomic():
+                store_lines([(run_id, step_id, attempt, host, seq, Stream.SYSTEM, text, timezone.now())])
+            return
+        except IntegrityError:
+            continue
+
+
+# ---------------------------------------------------------------- cluster locks
+
+
+def _holder_text(lock: ClusterLock) -> str:
+    run = lock.run
+    who = run.started_by.get_username() if run.started_by_id else "?"
+    return f"{run.procedure}, {who}"
+
+
+def _acquire(cluster: Cluster, run: ProcedureRun, step: StepRun | None = None) -> None:
+    held = ClusterLock.objects.select_related("run__started_by").filter(cluster=cluster).first()
+    if held and held.run_id == run.pk:
+        return
+    if held:
+        raise exc.ClusterBusy(cluster=cluster.name, run=held.run_id, holder=_holder_text(held))
+    other = ProcedureRun.objects.active().filter(cluster=cluster).exclude(pk=run.pk).first()
+    if other:
+        raise exc.ClusterBusy(cluster=cluster.name, run=other.pk, holder=other.procedure)
+    try:
+        with transaction.atomic():
+            ClusterLock.objects.create(cluster=cluster, run=run, step=step)
+    except IntegrityError:
+        held = ClusterLock.objects.select_related("run__started_by").filter(cluster=cluster).first()
+        raise exc.ClusterBusy(
+            cluster=cluster.name, run=held.run_id if held else "?", holder=_holder_text(held) if held else "?"
+        ) from None
+
+
+def _release(run: ProcedureRun, *, step: StepRun | None = None) -> None:
+    locks = ClusterLock.objects.filter(run=run)
+    if step is not None:
+        locks = locks.filter(step=step)
+    locks.delete()
+
+
+def master_cluster(run: ProcedureRun) -> Cluster | None:
+    domain = run.cluster.domain
+    master = domain.master if domain else None
+    return master.cluster if master and master.cluster_id else None
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_run(cluster_id: int, procedure: str, options: dict | None = None, *, user, address=None) -> ProcedureRun:
+    """Render the catalog's plan for a cluster and keep it as a new planned run."""
+    cluster = Cluster.objects.select_related("server__domain").get(pk=cluster_id)
+    if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
+        raise exc.NotAllowed(domain=cluster.domain or cluster)
+    try:
+        from procedures.artefacts import render_plan
+    except ImportError as e:
+        raise exc.PlanUnavailable(detail=_("the procedure catalog is not installed.")) from e
+    try:
+        plan = render_plan(cluster, procedure, options or {})
+    except exc.PortalError:
+        raise
+    except (ValueError, KeyError, LookupError) as e:
+        raise exc.PlanUnavailable(detail=str(e)) from e
+    return create_run(cluster, plan, user=user, address=address)
+
+
+def create_run(cluster: Cluster, plan: Plan, *, user, address=None) -> ProcedureRun:
+    """A planned run that keeps ``plan`` as its snapshot; one StepRun per planned step."""
+    if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
+        raise exc.NotAllowed(domain=cluster.domain or cluster)
+    if plan.cluster_id != cluster.pk:
+        raise exc.PlanUnavailable(detail=_("the plan was rendered for another cluster."))
+    if not plan.steps:
+        raise exc.PlanUnavailable(detail=_("the plan has no steps."))
+    snapshot = plan.as_json()
+    with transaction.atomic():
+        run = ProcedureRun.objects.create(
+            cluster=cluster, procedure=plan.procedure, plan=snapshot, plan_digest=plan.digest, planned_by=user
+        )
+        StepRun.objects.bulk_create(
+            StepRun(run=run, position=i, key=s.key, kind=s.kind) for i, s in enumerate(plan.steps, start=1)
+        )
+        _record(run, "plan", "", RunState.PLANNED, by=user, address=address, digest=plan.digest)
+    return run
+
+
+# ---------------------------------------------------------------- run transitions
+
+
+def approve_run(run_id: int, *, user, address=None, note: str = "") -> ProcedureRun:
+    with transaction.atomic():
+        run = _lock_run(run_id)
+        _require(user, run, DomainRoleName.APPROVER)
+        if run.state != RunState.PLANNED:
+            raise _run_conflict(run, _("approved"))
+        if run.planned_by_id == user.pk:
+            raise exc.SelfApprovalRefused(did=_("planned this run"), action=_("approve it"))
+        source = run.state
+        run.approve(by=user)
+        run.save()
+        _record(run, "approve", source, run.state, by=user, reason=note, address=address)
+    return run
+
+
+def start_run(run_id: int, *, user, address=None) -> ProcedureRun:
+    """Approved → running: takes the cluster (refused clearly if another run holds it) and starts step 1."""
+    with transaction.atomic():
+        run = _lock_run(run_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if run.state != RunState.APPROVED:
+            raise _run_conflict(run, _("started"))
+        _acquire(run.cluster, run)
+        source = run.state
+        run.start(by=user)
+        try:
+            with transaction.atomic():
+                run.save()
+        except IntegrityError:
+            other = ProcedureRun.objects.active().filter(cluster=run.cluster).exclude(pk=run.pk).first()
+            raise exc.ClusterBusy(
+                cluster=run.cluster.name, run=other.pk if other else "?", holder=other.procedure if other else "?"
+            ) from None
+        _record(run, "start", source, run.state, by=user, address=address)
+        _advance(run, by=user)
+    return run
+
+
+def _wait(run: ProcedureRun, reason: str, message: str = "", *, by=None, label=SYSTEM) -> None:
+    if run.state == RunState.WAITING:
+        run.wait_reason, run.wait_message = reason, message
+        run.save(update_fields=["wait_reason", "wait_message"])
+        return
+    source = run.state
+    run.wait(reason=reason, message=message)
+    run.save()
+    _record(run, "wait", source, run.state, by=by, label=label, reason=message, wait_reason=reason)
+
+
+def _resume(run: ProcedureRun, *, by=None, address=None) -> None:
+    if run.state == RunState.WAITING:
+        source = run.state
+        run.resume()
+        run.save()
+        _record(run, "resume", source, run.state, by=by, label=SYSTEM, address=address)
+
+
+def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
+    """The run is running: start, or wait for, the first step that is not finished; complete at the end."""
+    if run.state != RunState.RUNNING:
+        return
+    for step in StepRun.objects.select_for_update().filter(run=run).order_by("position"):
+        step.run = run
+        if step.state in StepState.FINISHED:
+            continue
+        if step.state == StepState.RUNNING:
+            return
+        if step.state == StepState.PENDING and step.kind in Kind.EXECUTED:
+            try:
+                _start_step(run, step, by=by, address=address)
+            except exc.ClusterBusy as e:
+                _wait(run, WaitReason.OPERATOR, str(e))
+            return
+        if step.state == StepState.PENDING:
+            source = step.state
+            step.ask_confirmation()
+            step.save()
+            _record(run, "ask_confirmation", source, step.state, step=step, label=SYSTEM)
+            _wait(run, WaitReason.OPERATOR, _("Step {n} is done at the console and confirmed here.").format(
+                n=step.position))
+            return
+        if step.state == StepState.AWAITING_CONFIRMATION:
+            _wait(run, WaitReason.OPERATOR)
+        elif step.state == StepState.AWAITING_SIGNOFF:
+            _wait(run, WaitReason.SIGNOFF)
+        else:
+            _wait(run, WaitReason.FAILURE, step.message)
+        return
+    source = run.state
+    run.complete()
+    run.save()
+    _release(run)
+    _record(run, "complete", source, run.state, label=SYSTEM)
+
+
+def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> None:
+    if step.planned.locks_master:
+        target = master_cluster(run)
+        if target is not None:
+            _acquire(target, run, step)
+    source = step.state
+    step.start(by=by if getattr(by, "pk", None) else None)
+    step.save()
+    _record(run, "start" if step.attempt == 1 else "retry", source, step.state, step=step, by=by, label=SYSTEM,
+            address=address, attempt=step.attempt)
+    dispatch.enqueue_step(step.pk, step.attempt)
+
+
+def resume_run(run_id: int, *, user, address=None) -> ProcedureRun:
+    """An operator continues a run that waits for nothing but a person's go (e.g. after a busy master)."""
+    with transaction.atomic():
+        run = _lock_run(run_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if run.state != RunState.WAITING or run.wait_reason != WaitReason.OPERATOR:
+            raise _run_conflict(run, _("continued"))
+        _resume(run, by=user, address=address)
+        _advance(run, by=user, address=address)
+    return run
+
+
+def sign_off_run(run_id: int, *, user, address=None, note: str = "") -> ProcedureRun:
+    with transaction.atomic():
+        run = _lock_run(run_id)
+        _require(user, run, DomainRoleName.APPROVER)
+        if run.state != RunState.COMPLETED:
+            raise _run_conflict(run, _("signed off"))
+        worked = run.started_by_id == user.pk or run.steps.filter(
+            Q(executed_by=user) | Q(confirmed_by=user)
+        ).exists()
+        if worked:
+            raise exc.SelfApprovalRefused(did=_("worked on this run"), action=_("sign it off"))
+        source = run.state
+        run.sign_off(by=user)
+        run.save()
+        _record(run, "sign_off", source, run.state, by=user, reason=note, address=address)
+    return run
+
+
+def abort_run(run_id: int, *, user, reason: str, address=None) -> ProcedureRun:
+    """Abort the run. A running step's remote process group is killed first by its worker; then the run ends."""
+    if not (reason or "").strip():
+        raise exc.ReasonRequired()
+    with transaction.atomic():
+        run = _lock_run(run_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if run.state not in RunState.ABORTABLE:
+            raise _run_conflict(run, _("aborted"))
+        running = run.steps.select_for_update().filter(state=StepState.RUNNING).first()
+        if running is not None:
+            now = timezone.now()
+            run.abort_requested_at, run.abort_reason, run.aborted_by = now, reason, user
+            run.save(update_fields=["abort_requested_at", "abort_reason", "aborted_by"])
+            running.abort_requested_at, running.abort_requested_by = now, user
+            running.save(update_fields=["abort_requested_at", "abort_requested_by"])
+            _record(run, "abort_requested", run.state, run.state, step=running, by=user, reason=reason,
+                    address=address)
+            return run
+        _abort_now(run, by=user, reason=reason, address=address)
+    return run
+
+
+def _abort_now(run, *, by=None, reason="", address=None, label=SYSTEM):
+    source = run.state
+    run.abort(by=by if getattr(by, "pk", None) else run.aborted_by, reason=reason)
+    run.save()
+    _release(run)
+    _record(run, "abort", source, run.state, by=by, label=label, reason=reason, address=address)
+
+
+# ---------------------------------------------------------------- steps: people
+
+
+def abort_step(step_id: int, *, user, reason: str, address=None) -> StepRun:
+    """Stop a running command: its worker kills the remote process group; the run then waits (failure)."""
+    if not (reason or "").strip():
+        raise exc.ReasonRequired()
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if step.state != StepState.RUNNING:
+            raise _step_conflict(step, _("aborted"))
+        step.abort_requested_at, step.abort_requested_by = timezone.now(), user
+        step.save(update_fields=["abort_requested_at", "abort_requested_by"])
+        _record(run, "abort_requested", step.state, step.state, step=step, by=user, reason=reason, address=address)
+    return step
+
+
+def retry_step(step_id: int, *, user, address=None) -> StepRun:
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if step.state not in StepState.RETRYABLE or not step.is_executed:
+            raise _step_conflict(step, _("retried"))
+        if run.state != RunState.WAITING:
+            raise _run_conflict(run, _("continued"))
+        _resume(run, by=user, address=address)
+        _start_step(run, step, by=user, address=address)
+    return step
+
+
+def request_resolution(step_id: int, *, user, resolution: str, reason: str, address=None) -> StepRun:
+    """Ask to skip a step, or to count it done by hand; a second person countersigns (``countersign``)."""
+    if not (reason or "").strip():
+        raise exc.ReasonRequired()
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
+        if resolution not in Resolution.values or step.state not in allowed or run.state not in RunState.ACTIVE:
+            raise _step_conflict(step, Resolution(resolution).label if resolution in Resolution.values else "?")
+        step.resolution, step.resolution_reason, step.resolution_requested_by = resolution, reason, user
+        step.save(update_fields=["resolution", "resolution_reason", "resolution_requested_by"])
+        _record(run, f"request_{resolution}", step.state, step.state, step=step, by=user, reason=reason,
+                address=address)
+    return step
+
+
+def countersign(step_id: int, *, user, address=None) -> StepRun:
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if not step.resolution:
+            raise _step_conflict(step, _("countersigned"))
+        if step.resolution_requested_by_id == user.pk:
+            raise exc.SecondPersonRequired(user=user.get_username())
+        source, resolution = step.state, step.resolution
+        allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
+        if source not in allowed:
+            raise _step_conflict(step, Resolution(resolution).label)
+        if resolution == Resolution.SKIP:
+            step.skip(by=user)
+        else:
+            step.mark_done(by=user)
+        step.save()
+        _release(run, step=step)
+        _record(run, resolution, source, step.state, step=step, by=user, reason=step.resolution_reason,
+                address=address, requested_by=step.resolution_requested_by.get_username())
+        _resume(run, by=user, address=address)
+        _advance(run, by=user, address=address)
+    return step
+
+
+def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "") -> StepRun:
+    """A person did a console step and ticked every checklist item."""
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.OPERATOR)
+        if step.state != StepState.AWAITING_CONFIRMATION:
+            raise _step_conflict(step, _("confirmed"))
+        keys = [item.key for item in step.planned.checklist]
+        missing = [k for k in keys if k not in set(ticked or ())]
+        if missing:
+            raise exc.ChecklistIncomplete(missing=", ".join(missing))
+        source = step.state
+        step.confirm(by=user, checklist=keys)
+        step.save()
+        _record(run, "confirm", source, step.state, step=step, by=user, reason=note, address=address, ticked=keys)
+        if step.state == StepState.AWAITING_SIGNOFF:
+            _wait(run, WaitReason.SIGNOFF)
+        else:
+            _resume(run, by=user, address=address)
+            _advance(run, by=user, address=address)
+    return step
+
+
+def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: str = "", address=None) -> StepRun:
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        _require(user, run, DomainRoleName.APPROVER)
+        if step.state != StepState.AWAITING_SIGNOFF:
+            raise _step_conflict(step, _("signed off"))
+        if user.pk in (step.executed_by_id, step.confirmed_by_id):
+            raise exc.SelfApprovalRefused(did=_("did step {n}").format(n=step.position), action=_("sign it off"))
+        if verdict == Verdict.REJECT and not note.strip():
+            raise exc.ReasonRequired()
+        source = step.state
+        if verdict == Verdict.APPROVE:
+            step.approve_signoff(by=user)
+        else:
+            step.reject_signoff(by=user, note=note)
+        step.save()
+        _record(run, f"signoff_{verdict}", source, step.state, step=step, by=user, reason=note, address=address)
+        if step.state == StepState.SUCCEEDED:
+            _release(run, step=step)
+            _resume(run, by=user, address=address)
+            _advance(run, by=user, address=address)
+        else:
+            _wait(run, WaitReason.FAILURE, note)
+    return step
+
+
+# ---------------------------------------------------------------- steps: workers
+
+
+def claim_step(step_id: int, *, attempt: int | None, worker: str) -> StepRun | None:
+    """A worker takes a running step that nobody executes yet; None when it is not (or no longer) its to run.
+
+    This is what makes redelivery safe: a step whose worker died keeps that worker's name until the
+    reaper marks it interrupted, and only a person's retry (a new attempt) makes it runnable again.
+    """
+    with transaction.atomic():
+        try:
+            run, step = _lock_step(step_id)
+        except StepRun.DoesNotExist:
+            return None
+        if step.state != StepState.RUNNING or step.worker or (attempt is not None and step.attempt != attempt):
+            return None
+        step.worker, step.heartbeat_at = worker, timezone.now()
+        step.save(update_fields=["worker", "heartbeat_at"])
+        _record(run, "claim", step.state, step.state, step=step, label=worker, attempt=step.attempt)
+    return step
+
+
+def heartbeat(step_id: int, *, worker: str, attempt: int) -> dict | None:
+    """Refresh the heartbeat; returns the abort flags, or None when the step is no longer this worker's."""
+    updated = StepRun.objects.filter(pk=step_id, worker=worker, attempt=attempt, state=StepState.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+    if not updated:
+        return None
+    return abort_flags(step_id)
+
+
+def abort_flags(step_id: int) -> dict:
+    row = StepRun.objects.filter(pk=step_id).values("abort_requested_at", "run__abort_requested_at").first() or {}
+    return {"abort": bool(row.get("abort_requested_at") or row.get("run__abort_requested_at"))}
+
+
+def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: str = "") -> StepRun | None:
+    """The worker's verdict; ignored when the step was reaped or retried meanwhile."""
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        if step.state != StepState.RUNNING or step.worker != worker or step.attempt != attempt:
+            return None
+        aborted = bool(step.abort_requested_at or run.abort_requested_at)
+        source = step.state
+        step.finish(ok=ok, message=message)
+        step.save()
+        _record(run, "finish", source, step.state, step=step, label=worker, reason=message, attempt=attempt)
+        if step.state == StepState.SUCCEEDED:
+            _release(run, step=step)
+        if run.abort_requested_at:
+            _abort_now(run, by=run.aborted_by, reason=run.abort_reason)
+        elif step.state == StepState.FAILED:
+            _wait(run, WaitReason.FAILURE, message, label=worker)
+        elif step.state == StepState.AWAITING_SIGNOFF:
+            _wait(run, WaitReason.SIGNOFF, label=worker)
+        elif not aborted:
+            _advance(run)
+    return step
+
+
+def host_update(result_id: int, **fields) -> None:
+    StepHostResult.objects.filter(pk=result_id).update(**fields)
+
+
+def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
+    """Mark running steps whose worker stopped reporting ``interrupted``; never run anything again.
+
+    Their log lines stay; the run waits for a person (retry, or skip / mark done with a second person).
+    """
+    if stale_after is None:
+        stale_after = timedelta(seconds=getattr(settings, "PORTAL_STEP_STALE_S", 30))
+    before = timezone.now() - stale_after
+    reaped = []
+    for step_id in StepRun.objects.stale(before).values_list("pk", flat=True):
+        with transaction.atomic():
+            run, step = _lock_step(step_id)
+            if step.state != StepState.RUNNING or (step.heartbeat_at and step.heartbeat_at >= before):
+                continue
+            results = step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING])
+            pgids = [f"{r.host_label} (pgid {r.pgid})" for r in results if r.pgid]
+            message = _(
+                "Worker {worker} stopped reporting (last heartbeat {at}); the outcome on the host is unknown."
+            ).format(worker=step.worker or "?", at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—")
+            if pgids:
+                message += " " + _("The remote command may still be running: {hosts}.").format(hosts=", ".join(pgids))
+            results.update(state=HostState.INTERRUPTED, finished_at=timezone.now())
+            source = step.state
+            step.interrupt(message=message)
+            step.save()
+            _record(run, "interrupt", source, step.state, step=step, label="reaper", reason=message,
+                    worker=step.worker)
+            if run.abort_requested_at:
+                _abort_now(run, by=run.aborted_by, reason=run.abort_reason, label="reaper")
+            else:
+                _wait(run, WaitReason.FAILURE, message, label="reaper")
+            reaped.append(step.pk)
+        system_line(run.pk, message, step_id=step.pk, attempt=step.attempt)
+    return reaped
+
+
+# ---------------------------------------------------------------- host keys
+
+
+def _ssh_target(kind: str, pk: int):
+    if kind == "node":
+        return Node.objects.select_related("cluster__server__domain", "credential").get(pk=pk)
+    if kind == "server":
+        return GroupmaxServer.objects.select_related("domain", "credential").get(pk=pk, cluster__isnull=True)
+    raise LookupError(kind)
+
+
+def _target_domain(target):
+    return target.cluster.domain if isinstance(target, Node) else target.domain
+
+
+def verify_connection(kind: str, pk: int, *, user) -> dict:
+    """What the machine presents now, beside what is pinned; nothing is stored (see ``pin_host_key``)."""
+    from procedures import ssh
+
+    target = _ssh_target(kind, pk)
+    domain = _target_domain(target)
+    if not has_role(user, domain, DomainRoleName.OPERATOR):
+        raise exc.NotAllowed(domain=domain)
+    endpoint = ssh.Endpoint.of(target)
+    _line, seen = ssh.scan_host_key(endpoint)
+    expected = target.host_key_fingerprint
+    return {"target": target, "address": f"{endpoint.address}:{endpoint.port}", "seen": seen,
+            "expected": expected, "matches": bool(expected) and expected == seen, "pinned": bool(expected)}
+
+
+def pin_host_key(kind: str, pk: int, *, user, confirmed_fingerprint: str) -> str:
+    """Pin the key a person was shown and confirmed; refused when the host now shows another key.
+
+    Only a first key is pinned here; a changed key is an inventory change (admin, with history).
+    """
+    from procedures import ssh
+
+    target = _ssh_target(kind, pk)
+    domain = _target_domain(target)
+    if not has_role(user, domain, DomainRoleName.DOMAIN_ADMIN):
+        raise exc.NotAllowed(domain=domain)
+    endpoint = ssh.Endpoint.of(target)
+    if target.host_key:
+        raise exc.HostKeyAlreadyPinned(host=endpoint.label, expected=target.host_key_fingerprint)
+    line, seen = ssh.scan_host_key(endpoint)
+    if seen != (confirmed_fingerprint or "").strip():
+        raise exc.FingerprintMismatch(host=endpoint.label, seen=seen, confirmed=confirmed_fingerprint)
+    with transaction.atomic():
+        locked = type(target).objects.select_for_update().get(pk=target.pk)
+        if locked.host_key:
+            raise exc.HostKeyAlreadyPinned(host=endpoint.label, expected=locked.host_key_fingerprint)
+        locked.host_key = line
+        locked._change_reason = f"host key {seen} confirmed by {user.get_username()}"
+        locked.save(update_fields=["host_key"])
+    return seen
+
+
+# ---------------------------------------------------------------- reading
+
+
+def can_watch_run(user, run_id: int) -> bool:
+    return ProcedureRun.objects.visible_to(user).filter(pk=run_id).exists()
+
+
+def log_lines_after(run_id: int, seq: int, limit: int = 1000) -> list[dict]:
+    return [line.as_wire() for line in RunLogLine.objects.after(run_id, seq)[:limit]]
+
+
+def actions_for(user, run: ProcedureRun) -> dict:
+    """Which buttons this person may press on this run now (the services check again when pressed)."""
+    domain = run.cluster.domain
+    operator = has_role(user, domain, DomainRoleName.OPERATOR)
+    approver = has_role(user, domain, DomainRoleName.APPROVER)
+    return {
+        "approve": approver and run.state == RunState.PLANNED,
+        "start": operator and run.state == RunState.APPROVED,
+        "resume": operator and run.state == RunState.WAITING and run.wait_reason == WaitReason.OPERATOR,
+        "abort": operator and run.state in RunState.ABORTABLE,
+        "sign_off": approver and run.state == RunState.COMPLETED,
+        "operate": operator and run.state in RunState.ACTIVE,
+        "sign_off_steps": approver and run.state in RunState.ACTIVE,
+    }

@@ -1,0 +1,337 @@
+"""SSH connections with pinned host keys, and a fast command runner on Fabric's connection.
+
+Fabric's ``Connection`` auto-adds any host key and never reads known_hosts (libraries.md pitfall 3); here
+the inventory's stored key is loaded into the paramiko client and every other key is refused *before* the
+first ``open()``. Commands are read straight from the paramiko channel in large blocks (pitfall 19), with
+stdout and stderr decoded incrementally (a UTF-8 character split across blocks stays whole), a time-out,
+and an abort that kills the remote process group over a second connection (pitfall 18).
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import select
+import shlex
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import paramiko
+from django.conf import settings
+from fabric import Connection
+
+from clusters.validators import fingerprint, parse_host_key
+from procedures import exceptions as exc
+
+PGID_MARKER = "__PORTAL_PGID__"
+BLOCK = 65536
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to reach one machine: built from a Node or a standalone GroupmaxServer."""
+
+    label: str
+    address: str
+    port: int
+    user: str
+    key_path: str
+    host_key: str  # the pinned known_hosts line ("ssh-ed25519 AAAA…"), or ""
+
+    @classmethod
+    def of(cls, target, label: str = "") -> Endpoint:
+        credential = getattr(target, "credential", None)
+        return cls(
+            label=label or getattr(target, "host_name", "") or str(target),
+            address=target.ssh_address,
+            port=target.ssh_port or 22,
+            user=target.ssh_user or "root",
+            key_path=credential.key_path if credential else "",
+            host_key=target.host_key or "",
+        )
+
+    @property
+    def known_hosts_name(self) -> str:
+        return self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+
+    @property
+    def expected_fingerprint(self) -> str:
+        return fingerprint(parse_host_key(self.host_key)[1]) if self.host_key else ""
+
+
+def key_fingerprint(key: paramiko.PKey) -> str:
+    return fingerprint(key.asbytes())
+
+
+def key_line(key: paramiko.PKey) -> str:
+    return f"{key.get_name()} {key.get_base64()}"
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    """RejectPolicy that says which key it saw."""
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+
+    def missing_host_key(self, client, hostname, key):
+        raise exc.HostKeyUnknown(host=self.endpoint.label, seen=key_fingerprint(key))
+
+
+def _timeouts() -> dict:
+    return {
+        "connect": getattr(settings, "PORTAL_SSH_CONNECT_TIMEOUT", 10),
+        "banner": getattr(settings, "PORTAL_SSH_BANNER_TIMEOUT", 10),
+    }
+
+
+def connect(endpoint: Endpoint) -> Connection:
+    """An opened Fabric Connection that accepts only the endpoint's pinned host key."""
+    if not endpoint.key_path:
+        raise exc.NoCredential(host=endpoint.label)
+    t = _timeouts()
+    conn = Connection(
+        host=endpoint.address,
+        port=endpoint.port,
+        user=endpoint.user,
+        connect_timeout=t["connect"],
+        connect_kwargs={
+            "key_filename": endpoint.key_path,
+            "look_for_keys": False,
+            "allow_agent": False,
+            "banner_timeout": t["banner"],
+            "auth_timeout": t["banner"],
+        },
+    )
+    client = conn.client
+    host_keys = client.get_host_keys()
+    host_keys.clear()
+    if endpoint.host_key:
+        key_type, blob = parse_host_key(endpoint.host_key)
+        host_keys.add(endpoint.known_hosts_name, key_type, paramiko.PKey.from_type_string(key_type, blob))
+    client.set_missing_host_key_policy(_RefuseUnknown(endpoint))  # Fabric's AutoAddPolicy is gone
+    try:
+        conn.open()
+    except paramiko.BadHostKeyException as e:
+        conn.close()
+        raise exc.HostKeyChanged(
+            host=endpoint.label, seen=key_fingerprint(e.key), expected=key_fingerprint(e.expected_key)
+        ) from None
+    except exc.HostKeyUnknown:
+        conn.close()
+        raise
+    except (OSError, paramiko.SSHException, EOFError) as e:
+        conn.close()
+        raise _unreachable(endpoint, e) from None
+    return conn
+
+
+def _unreachable(endpoint: Endpoint, error: BaseException) -> exc.ConnectionFailed:
+    return exc.ConnectionFailed(host=endpoint.label, address=f"{endpoint.address}:{endpoint.port}", detail=_says(error))
+
+
+def _says(error: BaseException) -> str:
+    if isinstance(error, socket.timeout | TimeoutError):
+        return "no answer (time-out)"
+    return str(error) or error.__class__.__name__
+
+
+def scan_host_key(endpoint: Endpoint) -> tuple[str, str]:
+    """The host key the machine presents now, as (known_hosts line, fingerprint); no log-in, nothing sent."""
+    t = _timeouts()
+    try:
+        sock = socket.create_connection((endpoint.address, endpoint.port), timeout=t["connect"])
+    except OSError as e:
+        raise _unreachable(endpoint, e) from None
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = t["banner"]
+    try:
+        transport.start_client(timeout=t["connect"])
+        key = transport.get_remote_server_key()
+        return key_line(key), key_fingerprint(key)
+    except (OSError, paramiko.SSHException, EOFError) as e:
+        raise _unreachable(endpoint, e) from None
+    finally:
+        transport.close()
+
+
+def wrap_for_abort(command: str) -> str:
+    """Run ``command`` as the leader of a new process group and print that group's id first."""
+    inner = f'echo "{PGID_MARKER} $$"; exec sh -c {shlex.quote(command)}'
+    return f"setsid -w sh -c {shlex.quote(inner)}"
+
+
+def kill_group_script(pgid: int, grace_s: int) -> str:
+    """TERM the group, wait up to ``grace_s``, KILL what is left; print TERMINATED, KILLED or ALIVE."""
+    g = int(pgid)
+    checks = max(1, int(grace_s * 5))
+    return (
+        f"kill -TERM -- -{g} 2>/dev/null; i=0; "
+        f"while kill -0 -- -{g} 2>/dev/null && [ $i -lt {checks} ]; do sleep 0.2; i=$((i+1)); done; "
+        f"if kill -0 -- -{g} 2>/dev/null; then kill -KILL -- -{g} 2>/dev/null; sleep 1; "
+        f"if kill -0 -- -{g} 2>/dev/null; then echo ALIVE; else echo KILLED; fi; "
+        f"else echo TERMINATED; fi"
+    )
+
+
+def kill_process_group(endpoint: Endpoint, pgid: int, grace_s: int | None = None) -> str:
+    """Over a second connection: stop the remote process group, verify it is gone, say how it ended."""
+    grace = getattr(settings, "PORTAL_ABORT_GRACE_S", 5) if grace_s is None else grace_s
+    conn = connect(endpoint)
+    try:
+        result = conn.run(kill_group_script(pgid, grace), hide=True, warn=True, in_stream=False, timeout=grace + 30)
+        return (result.stdout.strip().splitlines() or ["UNKNOWN"])[-1]
+    finally:
+        conn.close()
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None = None
+    pgid: int | None = None
+    timed_out: bool = False
+    aborted: bool = False
+    stdout_tail: list[str] = field(default_factory=list)
+
+
+class _Splitter:
+    """Incremental UTF-8 decoding; hands on text (not necessarily whole lines)."""
+
+    def __init__(self):
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def feed(self, data: bytes, final: bool = False) -> str:
+        return self.decoder.decode(data, final)
+
+
+def execute(
+    conn: Connection,
+    command: str,
+    *,
+    on_text: Callable[[str, str], None],
+    on_pgid: Callable[[int], None],
+    timeout_s: float,
+    should_abort: Callable[[], bool],
+    poll_s: float = 0.2,
+) -> Outcome:
+    """Run ``command`` wrapped for abort; stream text to ``on_text(stream, text)`` ("out"/"err").
+
+    Returns when the command exits, or after the time-out / an abort request (the caller then kills the
+    process group with ``kill_process_group`` and reads the rest with ``drain``).
+    """
+    transport = conn.client.get_transport()
+    channel = transport.open_session()
+    channel.set_combine_stderr(False)
+    channel.exec_command(wrap_for_abort(command))
+    outcome = Outcome()
+    out, err = _Splitter(), _Splitter()
+    marker_buf = b""
+    deadline = time.monotonic() + timeout_s
+    fd = channel.fileno()
+
+    def pump() -> bool:
+        nonlocal marker_buf
+        got = False
+        while channel.recv_ready():
+            data = channel.recv(BLOCK)
+            got = True
+            if outcome.pgid is None:
+                marker_buf += data
+                if b"\n" not in marker_buf:
+                    continue
+                first, _, data = marker_buf.partition(b"\n")
+                marker_buf = b""
+                words = first.decode("ascii", "replace").split()
+                if len(words) == 2 and words[0] == PGID_MARKER and words[1].isdigit():
+                    outcome.pgid = int(words[1])
+                    on_pgid(outcome.pgid)
+                else:  # no marker (setsid missing?): keep the text
+                    data = first + b"\n" + data
+                    outcome.pgid = 0
+            text = out.feed(data)
+            if text:
+                on_text("out", text)
+        while channel.recv_stderr_ready():
+            text = err.feed(channel.recv_stderr(BLOCK))
+            got = True
+            if text:
+                on_text("err", text)
+        return got
+
+    try:
+        while True:
+            if pump():
+                continue
+            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                pump()
+                if channel.eof_received or channel.closed:
+                    break
+            if time.monotonic() > deadline:
+                outcome.timed_out = True
+                break
+            if should_abort():
+                outcome.aborted = True
+                break
+            select.select([fd], [], [], poll_s)
+            if channel.closed and not channel.recv_ready() and not channel.recv_stderr_ready():
+                break
+        if not (outcome.timed_out or outcome.aborted):
+            outcome.exit_code = channel.recv_exit_status()
+        if marker_buf:
+            text = out.feed(marker_buf)
+            if text:
+                on_text("out", text)
+        for stream, splitter in (("out", out), ("err", err)):
+            rest = splitter.feed(b"", final=True)
+            if rest:
+                on_text(stream, rest)
+        outcome.channel = channel  # the caller drains after a kill
+        return outcome
+    except (OSError, paramiko.SSHException, EOFError) as e:
+        raise exc.ConnectionFailed(host=str(conn.host), address=f"{conn.host}:{conn.port}", detail=_says(e)) from None
+
+
+def drain(outcome: Outcome, on_text: Callable[[str, str], None], wait_s: float = 5.0) -> None:
+    """After a kill: read what the command printed until its channel closes (or ``wait_s``)."""
+    channel = getattr(outcome, "channel", None)
+    if channel is None:
+        return
+    out, err = _Splitter(), _Splitter()
+    end = time.monotonic() + wait_s
+    while time.monotonic() < end:
+        got = False
+        while channel.recv_ready():
+            got = True
+            text = out.feed(channel.recv(BLOCK))
+            if text:
+                on_text("out", text)
+        while channel.recv_stderr_ready():
+            got = True
+            text = err.feed(channel.recv_stderr(BLOCK))
+            if text:
+                on_text("err", text)
+        if channel.exit_status_ready() and not got:
+            outcome.exit_code = channel.recv_exit_status()
+            break
+        if not got:
+            time.sleep(0.05)
+    for stream, splitter in (("out", out), ("err", err)):
+        rest = splitter.feed(b"", final=True)
+        if rest:
+            on_text(stream, rest)
+
+
+def private_key_lines(key_path: str) -> frozenset[str]:
+    """The body lines of the credential's key file, so an echoed key can be masked (never stored)."""
+    try:
+        with open(key_path, encoding="ascii", errors="ignore") as fh:
+            return frozenset(
+                line.strip() for line in fh if len(line.strip()) >= 16 and not line.startswith("-----")
+            )
+    except OSError:
+        return frozenset()
+
+
+def b64(blob: bytes) -> str:
+    return base64.b64encode(blob).decode()
