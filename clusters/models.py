@@ -12,10 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from clusters import validators as v
 from clusters.choices import DomainRoleName, NodePosition, ServerRole
+from clusters.history import inventory_history
 from clusters.querysets import ClusterQuerySet, DomainQuerySet, NodeQuerySet, ServerQuerySet
 
 
@@ -28,7 +28,7 @@ class Site(models.Model):
         default=False,
         help_text=_("The clusters of a lab site are simulated by the portal's built-in lab, never real machines."),
     )
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("site"), _("sites")
@@ -45,7 +45,7 @@ class AddressDomain(models.Model):
     name = models.CharField(_("name"), max_length=63, unique=True, validators=[v.validate_safe_name])
     description = models.TextField(_("description"), blank=True)
     objects = DomainQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("address-management domain"), _("address-management domains")
@@ -68,7 +68,7 @@ class DomainMembership(models.Model):
     domain = models.ForeignKey(AddressDomain, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domain_memberships")
     role = models.CharField(_("role"), max_length=20, choices=DomainRoleName.choices)
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("domain role"), _("domain roles")
@@ -90,7 +90,7 @@ class Credential(models.Model):
         validators=[v.validate_absolute_path],
         help_text=_("Absolute path of an OpenSSH private key readable by the portal's workers."),
     )
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("credential"), _("credentials")
@@ -156,7 +156,7 @@ class Cluster(models.Model):
         help_text=_("Full path, the same on both nodes, containing “cmcluster”, e.g. /etc/cmcluster/gmax/control.sh."),
     )
     objects = ClusterQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("cluster"), _("clusters")
@@ -210,7 +210,7 @@ class SharedFilesystem(models.Model):
     )
     mount_point = models.CharField(_("mount point"), max_length=255, validators=[v.validate_absolute_path])
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("shared file system"), _("shared file systems")
@@ -247,7 +247,7 @@ class Node(SshTarget):
         _("standby-LAN local IP address"), null=True, blank=True, validators=[v.validate_ip]
     )
     objects = NodeQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("node"), _("nodes")
@@ -335,7 +335,7 @@ class GroupmaxServer(SshTarget):
     )
     ssh_address = models.CharField(_("SSH address"), max_length=253, blank=True, validators=[v.validate_host_or_ip])
     objects = ServerQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = inventory_history()
 
     class Meta:
         verbose_name, verbose_name_plural = _("Groupmax server"), _("Groupmax servers")

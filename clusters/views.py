@@ -2,6 +2,7 @@
 
 from django.views.generic import DetailView, ListView
 
+from clusters.history import changes
 from clusters.models import AddressDomain, Cluster, GroupmaxServer
 
 
@@ -23,6 +24,7 @@ class DomainDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["servers"] = self.object.servers.select_related("cluster").prefetch_related("cluster__nodes")
+        context["history"] = changes(self.object)
         return context
 
 
@@ -32,6 +34,9 @@ class ServerDetailView(DetailView):
 
     def get_queryset(self):
         return GroupmaxServer.objects.visible_to(self.request.user).select_related("domain__site", "cluster")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "history": changes(self.object)}
 
 
 class ClusterDetailView(DetailView):
@@ -45,4 +50,6 @@ class ClusterDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["nodes"] = self.object.nodes.select_related("credential")
         context["filesystems"] = self.object.filesystems.all()
+        context["history"] = changes(self.object)
+        context["node_history"] = [(node, changes(node)) for node in context["nodes"]]
         return context

@@ -61,3 +61,24 @@ def test_pages_are_japanese_by_default_and_english_on_request(client, viewer, ma
     assert "アドレス管理ドメイン" in client.get(reverse("clusters:domain-list")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Address-management domains" in client.get(reverse("clusters:domain-list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_inventory_change_shows_who_when_from_where_and_before_after(client, master):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("admin", password=PASSWORD)
+    client.force_login(admin)
+    cluster = master.cluster
+    url = reverse("admin:clusters_cluster_change", args=[cluster.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data.update({"package_host": "gmaxhost2", "server": ""})
+    for prefix in ("filesystems", "nodes"):  # inline forms left out: they stay as they are
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    data = {k: v for k, v in data.items() if v is not None}
+    response = client.post(url, data, REMOTE_ADDR="127.0.0.42")
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    page = client.get(cluster.get_absolute_url()).content.decode()
+    assert "127.0.0.42" in page and "admin" in page
+    assert "gmaxhost2" in page and master.cluster.package_host in page

@@ -1,0 +1,55 @@
+"""Inventory history with the address a change came from (django-simple-history + its request middleware)."""
+
+from django.db import models
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+
+class AddressedHistory(models.Model):
+    """Base of every historical inventory row: the client address of the request that made the change."""
+
+    history_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def inventory_history() -> HistoricalRecords:
+    return HistoricalRecords(bases=[AddressedHistory])
+
+
+@receiver(pre_create_historical_record)
+def _remember_address(sender, history_instance, **kwargs):
+    if not hasattr(history_instance, "history_address"):
+        return
+    request = getattr(HistoricalRecords.context, "request", None)
+    if request is not None:
+        history_instance.history_address = request.META.get("REMOTE_ADDR")
+
+
+def changes(obj, limit: int = 50) -> list[dict]:
+    """The object's history, newest first, each entry with who, when, from where and what changed how."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    entries = []
+    for newer, older in zip(records, [*records[1:], None], strict=False):
+        if len(entries) == limit:
+            break
+        diff = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            diff = [
+                {"field": str(obj._meta.get_field(c.field).verbose_name), "old": c.old, "new": c.new}
+                for c in delta.changes
+            ]
+        entries.append(
+            {
+                "when": newer.history_date,
+                "who": newer.history_user,
+                "address": newer.history_address,
+                "kind": newer.get_history_type_display(),
+                "changes": diff,
+            }
+        )
+    return entries
