@@ -98,6 +98,7 @@ class PlannedStep:
     deviation: dict[str, str] | None = None  # how and why it differs from the source (flaws), or None
     artefacts: tuple[Artefact, ...] = ()
     locks_master: bool = False  # edits the master management server's cluster: the run holds it too
+    domain_duty: bool = False  # a standing duty of the domain (A-N1/B-N1/C-N1), followed by the domain report
 
 
 @dataclass(frozen=True)
