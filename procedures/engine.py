@@ -143,8 +143,10 @@ class StepLog:
             return
         for _attempt in range(5):
             try:
+                rows = [tuple(row) for row in batch]
                 with transaction.atomic():
-                    store_lines([tuple(row) for row in batch])
+                    store_lines(rows)
+                _push_lines(self.run_id, rows)
                 return
             except IntegrityError:
                 # Someone else (the reaper, a system line) took these numbers: renumber after the last one.
@@ -156,6 +158,16 @@ class StepLog:
                         row[4] = first + len(batch) + offset
                     self._next_seq = first + len(batch) + len(self._queue)
         raise RuntimeError("log lines could not be numbered")
+
+
+def _push_lines(run_id: int, rows: list[tuple]) -> None:
+    """Tell live viewers (procedures.emitter); the lines are stored already, so a lost push loses nothing."""
+    try:
+        from procedures import emitter
+
+        emitter.publish_lines(run_id, rows)
+    except Exception:
+        log.warning("push of run %s lines failed", run_id, exc_info=True)
 
 
 # ---------------------------------------------------------------- heartbeat and abort polling

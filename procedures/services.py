@@ -10,7 +10,10 @@ Lock order, always: run row, then step row, then cluster locks.
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,12 +32,25 @@ from procedures.models.logs import store_lines
 from procedures.plan import Kind, Plan
 
 SYSTEM = "portal"
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- helpers
 
 
+def _publish(run_id: int, step_id: int | None) -> None:
+    try:
+        from procedures import emitter
+
+        emitter.publish_step(step_id) if step_id else emitter.publish_run(run_id)
+    except Exception:  # viewers re-read the database; a failed push must never undo a transition
+        log.warning("push of run %s failed", run_id, exc_info=True)
+
+
 def _record(run, action, source, target, *, step=None, by=None, label="", reason="", address=None, **details):
+    """Append the event; once committed, tell live viewers (never inside the transaction)."""
+    if source != target:
+        transaction.on_commit(partial(_publish, run.pk, step.pk if step else None))
     return RunEvent.objects.create(
         run=run,
         step=step,
@@ -157,7 +173,7 @@ def create_run(cluster: Cluster, plan: Plan, *, user, address=None) -> Procedure
         raise exc.PlanUnavailable(detail=_("the plan was rendered for another cluster."))
     if not plan.steps:
         raise exc.PlanUnavailable(detail=_("the plan has no steps."))
-    snapshot = plan.as_json()
+    snapshot = json.loads(json.dumps(plan.as_json(), ensure_ascii=False))  # exactly what the database returns
     with transaction.atomic():
         run = ProcedureRun.objects.create(
             cluster=cluster, procedure=plan.procedure, plan=snapshot, plan_digest=plan.digest, planned_by=user

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from procedures import views, views_runs
+
+app_name = "procedures"
+urlpatterns = [
+    # Plans: the catalog rendered for a cluster, before any run (issue 4)
+    path("plan/", views.PlanPickView.as_view(), name="plan-pick"),
+    path("clusters/<int:pk>/plan/", views.PlanView.as_view(), name="plan"),
+    # Runs (issue 5)
+    path("runs/", views_runs.RunListView.as_view(), name="run-list"),
+    path("runs/plan/", views_runs.PlanRunView.as_view(), name="run-plan"),
+    path("runs/<int:pk>/", views_runs.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<int:pk>/<slug:action>/", views_runs.RunActionView.as_view(), name="run-action"),
+    path("steps/<int:pk>/<slug:action>/", views_runs.StepActionView.as_view(), name="step-action"),
+    path("hosts/<slug:kind>/<int:pk>/verify/", views_runs.VerifyConnectionView.as_view(), name="verify-connection"),
+]

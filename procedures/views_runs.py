@@ -1,0 +1,248 @@
+"""Run pages: plan, list, one run with its steps, per-host results, log and history, and the action buttons.
+
+Views stay thin (STYLE §6): they find the object among what the user may see (404 otherwise), call one
+service and turn a ``PortalError`` into a message. Every rule lives in ``procedures.services``.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import ListView
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from clusters.choices import DomainRoleName
+from clusters.models import Cluster
+from clusters.rules import has_role
+from portal.errors import PortalError
+from procedures import services
+from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, StepState, Verdict
+from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
+from procedures.models.runs import localised
+
+PROCEDURES = (("k5-1a", "K.5 (1)(a)"), ("k5-1b", "K.5 (1)(b)"), ("k5-2", "K.5 (2)"))
+LOG_LINES_SHOWN = 2000
+
+
+def client_address(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _act(request, run, call, done: str):
+    try:
+        call()
+    except PortalError as e:
+        messages.error(request, str(e))
+    except (TransitionNotAllowed, ConcurrentTransition):
+        messages.error(request, _("Someone changed this first; reload the page."))
+    else:
+        messages.success(request, done)
+    return redirect(run.get_absolute_url())
+
+
+class RunListView(ListView):
+    template_name = "procedures/run_list.html"
+    context_object_name = "runs"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return ProcedureRun.objects.visible_to(self.request.user).select_related("cluster", "planned_by")
+
+
+class PlanRunView(View):
+    """Choose a cluster and a procedure; the catalog renders the plan and the run keeps it."""
+
+    def _clusters(self, user):
+        return Cluster.objects.visible_to(user).select_related("server__domain")
+
+    def get(self, request):
+        return render(
+            request,
+            "procedures/run_plan.html",
+            {
+                "clusters": self._clusters(request.user),
+                "procedures": PROCEDURES,
+                "selected": request.GET.get("cluster", ""),
+            },
+        )
+
+    def post(self, request):
+        cluster = get_object_or_404(self._clusters(request.user), pk=request.POST.get("cluster") or 0)
+        options = {key[len("option_") :]: True for key in request.POST if key.startswith("option_")}
+        try:
+            run = services.plan_run(
+                cluster.pk,
+                request.POST.get("procedure", ""),
+                options,
+                user=request.user,
+                address=client_address(request),
+            )
+        except PortalError as e:
+            messages.error(request, str(e))
+            return redirect("procedures:run-plan")
+        messages.success(request, _("Run planned; an approver approves it before it starts."))
+        return redirect(run.get_absolute_url())
+
+
+def _visible_run(request, pk) -> ProcedureRun:
+    return get_object_or_404(ProcedureRun.objects.visible_to(request.user).select_related("cluster"), pk=pk)
+
+
+class RunDetailView(View):
+    def get(self, request, pk):
+        run = _visible_run(request, pk)
+        plan = run.plan_object
+        steps = list(
+            run.steps.select_related(
+                "executed_by", "confirmed_by", "signed_off_by", "resolution_requested_by", "resolved_by"
+            )
+        )
+        results = {}
+        for step in steps:
+            step._planned = plan.steps[step.position - 1]
+            results[step.pk] = []
+        for result in StepHostResult.objects.filter(step__run=run).order_by("attempt", "pk"):
+            results[result.step_id].append(result)
+        rows = []
+        for step in steps:
+            planned = step._planned
+            rows.append(
+                {
+                    "step": step,
+                    "planned": planned,
+                    "title": localised(planned.title),
+                    "instruction": localised(planned.instruction),
+                    "checklist": [
+                        {"key": i.key, "label": localised(i.label), "expected": i.expected} for i in planned.checklist
+                    ],
+                    "deviation": localised(planned.deviation) if planned.deviation else "",
+                    "results": results[step.pk],
+                    "colour": STEP_COLOURS.get(step.state, "secondary"),
+                }
+            )
+        last = RunLogLine.objects.last_seq(run.pk)
+        log = RunLogLine.objects.filter(run=run, seq__gt=max(0, last - LOG_LINES_SHOWN)).order_by("seq")
+        return render(
+            request,
+            "procedures/run_detail.html",
+            {
+                "run": run,
+                "plan": plan,
+                "rows": rows,
+                "log_lines": log,
+                "log_truncated": last > LOG_LINES_SHOWN,
+                "events": run.events.select_related("actor", "step"),
+                "can": services.actions_for(request.user, run),
+                "run_colour": RUN_COLOURS.get(run.state, "secondary"),
+                "StepState": StepState,
+                "Resolution": Resolution,
+                "Verdict": Verdict,
+            },
+        )
+
+
+RUN_ACTIONS = {
+    "approve": (
+        lambda r, u, a, p: services.approve_run(r, user=u, address=a, note=p.get("note", "")),
+        _("Run approved."),
+    ),
+    "start": (lambda r, u, a, p: services.start_run(r, user=u, address=a), _("Run started.")),
+    "resume": (lambda r, u, a, p: services.resume_run(r, user=u, address=a), _("Run continued.")),
+    "abort": (
+        lambda r, u, a, p: services.abort_run(r, user=u, reason=p.get("reason", ""), address=a),
+        _("Abort requested; a running command is stopped on its host first."),
+    ),
+    "sign-off": (
+        lambda r, u, a, p: services.sign_off_run(r, user=u, address=a, note=p.get("note", "")),
+        _("Run signed off."),
+    ),
+}
+
+STEP_ACTIONS = {
+    "retry": (lambda s, u, a, p: services.retry_step(s, user=u, address=a), _("Step started again.")),
+    "abort": (
+        lambda s, u, a, p: services.abort_step(s, user=u, reason=p.get("reason", ""), address=a),
+        _("Abort requested; the command's process group is stopped on its host."),
+    ),
+    "request-skip": (
+        lambda s, u, a, p: services.request_resolution(
+            s, user=u, resolution=Resolution.SKIP, reason=p.get("reason", ""), address=a
+        ),
+        _("Skip requested; a second person countersigns it."),
+    ),
+    "request-done": (
+        lambda s, u, a, p: services.request_resolution(
+            s, user=u, resolution=Resolution.DONE, reason=p.get("reason", ""), address=a
+        ),
+        _("Asked to count the step done; a second person countersigns it."),
+    ),
+    "countersign": (lambda s, u, a, p: services.countersign(s, user=u, address=a), _("Countersigned.")),
+    "confirm": (
+        lambda s, u, a, p: services.confirm_step(
+            s, user=u, ticked=p.getlist("checked"), note=p.get("note", ""), address=a
+        ),
+        _("Step confirmed."),
+    ),
+    "sign-off": (
+        lambda s, u, a, p: services.sign_off_step(
+            s, user=u, verdict=p.get("verdict", Verdict.APPROVE), note=p.get("note", ""), address=a
+        ),
+        _("Sign-off recorded."),
+    ),
+}
+
+
+class RunActionView(View):
+    def post(self, request, pk, action):
+        run = _visible_run(request, pk)
+        if action not in RUN_ACTIONS:
+            raise Http404
+        call, done = RUN_ACTIONS[action]
+        return _act(request, run, lambda: call(run.pk, request.user, client_address(request), request.POST), done)
+
+
+class StepActionView(View):
+    def post(self, request, pk, action):
+        step = get_object_or_404(StepRun.objects.visible_to(request.user).select_related("run"), pk=pk)
+        if action not in STEP_ACTIONS:
+            raise Http404
+        call, done = STEP_ACTIONS[action]
+        return _act(request, step.run, lambda: call(step.pk, request.user, client_address(request), request.POST), done)
+
+
+class VerifyConnectionView(View):
+    """Show the host key a machine presents now; a domain administrator pins a first key after confirming it."""
+
+    def _target(self, request, kind, pk):
+        try:
+            target = services._ssh_target(kind, pk)
+        except (ObjectDoesNotExist, LookupError):
+            raise Http404 from None
+        domain = services._target_domain(target)
+        if not has_role(request.user, domain, DomainRoleName.VIEWER):
+            raise Http404
+        return target
+
+    def get(self, request, kind, pk):
+        target = self._target(request, kind, pk)
+        context = {"target": target, "kind": kind}
+        try:
+            context["scan"] = services.verify_connection(kind, pk, user=request.user)
+        except PortalError as e:
+            context["error"] = str(e)
+        context["may_pin"] = has_role(request.user, services._target_domain(target), DomainRoleName.DOMAIN_ADMIN)
+        return render(request, "procedures/run_verify_connection.html", context)
+
+    def post(self, request, kind, pk):
+        target = self._target(request, kind, pk)
+        try:
+            seen = services.pin_host_key(
+                kind, pk, user=request.user, confirmed_fingerprint=request.POST.get("fingerprint", "")
+            )
+        except PortalError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Host key {fingerprint} pinned.").format(fingerprint=seen))
+        return redirect(request.path if not hasattr(target, "get_absolute_url") else target.get_absolute_url())
