@@ -1,0 +1,87 @@
+"""Run pages: who sees what, buttons for what each person may do, actions through the services."""
+
+import pytest
+from django.urls import reverse
+
+from procedures import services
+from procedures.choices import RunState, StepState
+from procedures.models import ProcedureRun
+from tests.fixtures.runs import command_step, console_step, host_ref, make_plan
+
+
+@pytest.fixture
+def run(state_world):
+    w = state_world
+    steps = [console_step("c", items=("screen", "ip")), command_step("cmd", [host_ref(w.node1, "echo hi")])]
+    return services.create_run(w.cluster, make_plan(w.cluster, steps), user=w.operator)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_outsider_gets_404_and_viewer_sees_no_buttons(client, state_world, run, outsider):
+    assert login(client, outsider).get(run.get_absolute_url()).status_code == 404
+    client.logout()
+    page = login(client, state_world.viewer).get(run.get_absolute_url())
+    assert page.status_code == 200
+    assert b'data-testid="run-state"' in page.content
+    assert b"/approve/" not in page.content and b"/start/" not in page.content
+    assert client.post(reverse("procedures:run-action", args=[run.pk, "approve"])).status_code == 302
+    run.refresh_from_db()
+    assert run.state == RunState.PLANNED  # refused with a message, not done
+
+
+def test_approver_approves_with_the_button_and_the_planner_is_refused(client, state_world, run):
+    w = state_world
+    services_refusal = login(client, w.operator).post(
+        reverse("procedures:run-action", args=[run.pk, "approve"]), follow=True
+    )
+    assert services_refusal.status_code == 200
+    run.refresh_from_db()
+    assert run.state == RunState.PLANNED
+    client.logout()
+    login(client, w.approver)
+    assert b"/approve/" in client.get(run.get_absolute_url()).content
+    client.post(reverse("procedures:run-action", args=[run.pk, "approve"]), REMOTE_ADDR="198.51.100.4")
+    run.refresh_from_db()
+    assert run.state == RunState.APPROVED
+    assert run.events.get(action="approve").address == "198.51.100.4"
+
+
+def test_operator_starts_and_confirms_a_console_step_with_every_item_ticked(client, state_world, run):
+    w = state_world
+    services.approve_run(run.pk, user=w.approver)
+    login(client, w.operator)
+    client.post(reverse("procedures:run-action", args=[run.pk, "start"]))
+    step = run.steps.get(position=1)
+    page = client.get(run.get_absolute_url())
+    assert b'name="checked" value="screen"' in page.content
+    client.post(reverse("procedures:step-action", args=[step.pk, "confirm"]), {"checked": ["screen"]})
+    step.refresh_from_db()
+    assert step.state == StepState.AWAITING_CONFIRMATION
+    client.post(reverse("procedures:step-action", args=[step.pk, "confirm"]), {"checked": ["screen", "ip"]})
+    step.refresh_from_db()
+    assert step.state == StepState.CONFIRMED
+    assert run.steps.get(position=2).state == StepState.RUNNING
+
+
+def test_run_list_shows_only_visible_runs(client, state_world, run, outsider):
+    assert str(run.pk).encode() in login(client, state_world.viewer).get(reverse("procedures:run-list")).content
+    client.logout()
+    assert (
+        f'href="{run.get_absolute_url()}"'.encode()
+        not in login(client, outsider).get(reverse("procedures:run-list")).content
+    )
+
+
+def test_plan_page_renders_the_catalog_plan(client, state_world):
+    w = state_world
+    login(client, w.operator)
+    assert client.get(reverse("procedures:run-plan")).status_code == 200
+    response = client.post(reverse("procedures:run-plan"), {"cluster": w.cluster.pk, "procedure": "k5-1a"})
+    assert response.status_code == 302
+    run = ProcedureRun.objects.get(cluster=w.cluster)
+    assert response.url == run.get_absolute_url()
+    assert run.plan_digest == run.plan_object.digest and run.steps.count() == len(run.plan["steps"])
