@@ -65,6 +65,13 @@ def build_bin(layout: Layout) -> None:
         if not link.is_symlink():
             link.symlink_to("../labcmd")
     write_json(layout.bin / "binds.json", bind_plan(layout))
+    shadowed = [
+        f"{directory}/{name}"
+        for name in sim.PATH_COMMANDS
+        for directory in ("/usr/bin", "/usr/sbin", "/sbin", "/bin")
+        if os.path.isfile(f"{directory}/{name}") and not os.path.islink(directory)
+    ]
+    write_json(layout.bin / "shadowed.json", shadowed)
 
 
 def _copy_etc(target: Path) -> None:
@@ -159,7 +166,8 @@ def sshd_config(layout: Layout, spec: LabSpec, host: str) -> str:
             "MaxStartups 64:30:128",
             "MaxSessions 64",
             "LogLevel ERROR",
-            f"SetEnv LAB_ROOT={layout.root} LAB_NODE={host}",
+            # HOME: the shell that runs ForceCommand must not read this machine's ~/.bashrc (enter sets /root)
+            f"SetEnv LAB_ROOT={layout.root} LAB_NODE={host} HOME={sshd}",
             f"ForceCommand {layout.bin / 'enter'}",
             "Subsystem sftp /usr/lib/openssh/sftp-server",
             "",

@@ -82,6 +82,8 @@ def prepare(root: Path, host: str) -> None:
         target = str(node_root) + entry["target"]
         if os.path.isdir(entry["source"]) and os.path.isdir(target):
             bind(entry["source"], target, read_only=entry["read_only"])
+    for name in json.loads((root / "bin" / "shadowed.json").read_text()):
+        bind(str(root / "bin" / "labcmd"), str(node_root) + name)  # a script's PATH=/usr/bin:… finds ours too
     state = json.loads((root / "nodes" / host / "state.json").read_text())
     spec = json.loads((root / "lab.json").read_text())
     node = next(n for n in spec["nodes"] if n["host_name"] == host)

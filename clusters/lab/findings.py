@@ -64,16 +64,17 @@ def cluster_findings(layout, spec, state) -> list[Finding]:
             if local.is_dir() and any(local.iterdir()):
                 found.append(Finding("groupmax_on_local_disk", host, f"{sim.GM_DIR} has files on the node's own disk"))
         fs = cluster.filesystem_at(sim.GM_DIR)
-        info = layout.disk(cluster.name, fs.lvol) / "nxcdir/gmpublicinfo" if fs else None
-        text = _text(info) if info else None
-        if text is not None and (cl["configured"] or "CLUSTERING_LEVEL" in text):
-            records = {line.strip().replace(" ", "") for line in text.splitlines()}
-            if "CLUSTERING_LEVEL=1" not in records:
-                found.append(Finding("gmpublicinfo_clustering_level", cluster.name, "CLUSTERING_LEVEL=1 is missing"))
+        own = _text(layout.disk(cluster.name, fs.lvol) / "nxcdir/gmpublicinfo") if fs else None
+        if own is not None and cl["configured"] and "CLUSTERING_LEVEL=1" not in sim.records_of(own.splitlines()):
+            found.append(Finding("gmpublicinfo_clustering_level", cluster.name, "CLUSTERING_LEVEL=1 is missing"))
+        master_file = sim.master_gmpublicinfo(layout, spec)
+        master_text = _text(master_file) if master_file else None
+        if master_text is not None and cl["configured"]:
+            records = sim.records_of(master_text.splitlines())
             for host in cluster.nodes:
                 for ip in spec.node(host).local_ips:
                     if f"{ip}={cluster.package_host}" not in records:
-                        text = f"{ip}={cluster.package_host} is missing in gmpublicinfo"
+                        text = f"{ip}={cluster.package_host} is missing in the master's gmpublicinfo"
                         found.append(Finding("gmpublicinfo_record", host, text))
     return found
 

@@ -726,17 +726,35 @@ def db_setup(ctx: Ctx, args):
     return 0
 
 
+def records_of(lines: list[str]) -> set[str]:
+    return {line.strip().replace(" ", "") for line in lines if not line.strip().startswith("#")}
+
+
+def master_gmpublicinfo(layout: Layout, spec: LabSpec) -> Path | None:
+    """The master management server's gmpublicinfo, where every cluster's IP records go (A-31, B-27, C-25)."""
+    master = spec.master
+    if master is None:
+        return None
+    if master.host:
+        return layout.node_root(master.host) / GMPUBLICINFO.lstrip("/")
+    fs = spec.cluster(master.cluster).filesystem_at(GM_DIR)
+    return layout.disk(master.cluster, fs.lvol) / "nxcdir/gmpublicinfo" if fs else None
+
+
 def gmpublicinfo_problems(ctx: Ctx, lines: list[str]) -> list[str]:
-    """What a clustered address service needs in gmpublicinfo (K.5 A-30, A-31)."""
-    records = {line.strip().replace(" ", "") for line in lines if not line.strip().startswith("#")}
+    """What a clustered address service needs: CLUSTERING_LEVEL=1 here, ``<local IP>=<package host>`` at the master."""
     problems = []
-    if "CLUSTERING_LEVEL=1" not in records:
+    if "CLUSTERING_LEVEL=1" not in records_of(lines):
         problems.append(f"KDAM0121-E CLUSTERING_LEVEL=1 is not set in {GMPUBLICINFO}.")
+    master = ctx.spec.master
+    if master and master.cluster == ctx.cluster.name:
+        where, master_lines = GMPUBLICINFO, lines
+    else:
+        path = master_gmpublicinfo(ctx.layout, ctx.spec)
+        where, master_lines = f"{GMPUBLICINFO} of the master management server", read_lines(str(path)) if path else []
     for ip in ctx.node.local_ips:
-        if f"{ip}={ctx.cluster.package_host}" not in records:
-            problems.append(
-                f"KDAM0122-E {GMPUBLICINFO} has no record {ip}={ctx.cluster.package_host} for this node's address."
-            )
+        if f"{ip}={ctx.cluster.package_host}" not in records_of(master_lines):
+            problems.append(f"KDAM0122-E {where} has no record {ip}={ctx.cluster.package_host} for this node.")
     return problems
 
 
