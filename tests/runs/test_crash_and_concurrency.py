@@ -27,10 +27,10 @@ def _subprocess_env():
     return env
 
 
-def test_worker_killed_mid_step_is_reaped_as_interrupted_keeping_every_line(run_world, tmp_path, settings):
+def test_worker_killed_mid_step_is_reaped_as_interrupted_keeping_every_line(run_world, lab_ssh, settings):
     settings.PORTAL_DISPATCH = "none"  # this test runs the executor itself, in another process
     w = run_world
-    starts = tmp_path / "starts"
+    starts = f"/var/opt/portal-starts-{w.cluster.pk}"  # on the lab node
     cmd = f'echo started >> {starts}; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "line $i"; sleep 0.01; done'
     run = services.create_run(
         w.cluster, make_plan(w.cluster, [command_step("long", [host_ref(w.node1, cmd)])]), user=w.operator
@@ -81,7 +81,7 @@ def test_worker_killed_mid_step_is_reaped_as_interrupted_keeping_every_line(run_
     )
     assert "not this worker's" in again.stderr
     assert services.reap_stale_steps(timedelta(0)) == []
-    assert starts.read_text().splitlines() == ["started"]
+    assert lab_ssh(w.node1.host_name, f"cat {starts}").stdout.splitlines() == ["started"]
     assert StepRun.objects.get(pk=step.pk).state == StepState.INTERRUPTED
 
 

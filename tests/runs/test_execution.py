@@ -2,11 +2,11 @@
 
 import pytest
 
-from procedures import services
+from procedures import engine, services
 from procedures.choices import HostState, RunState, StepState, Stream
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.plan import SuccessRule, Target
-from tests.fixtures.runs import command_step, console_step, host_ref, make_plan, remote, wait_until
+from tests.fixtures.runs import command_step, console_step, host_ref, make_plan, pinned_key, wait_until
 
 
 def plan_and_start(world, steps):
@@ -63,9 +63,9 @@ def test_multibyte_character_split_across_reads_stays_whole(run_world):
     assert lines(run, stream=Stream.STDOUT) == ["a" * 65535 + "日本"]
 
 
-def test_failing_step_stops_the_run_and_retry_runs_it_again(run_world, tmp_path):
+def test_failing_step_stops_the_run_and_retry_runs_it_again(run_world):
     w = run_world
-    marker = tmp_path / "retry-marker"  # the test sshd runs on this machine
+    marker = f"/var/opt/portal-retry-{w.cluster.pk}"  # on the lab node
     remote_cmd = f"if [ -e {marker} ]; then echo second; else touch {marker}; echo first >&2; exit 3; fi"
     run = plan_and_start(
         w, [command_step("flaky", [host_ref(w.node1, remote_cmd)]), command_step("after", [host_ref(w.node1, "true")])]
@@ -102,7 +102,7 @@ def test_expected_output_missing_fails_even_with_exit_code_zero(run_world):
     assert run.steps.get().state == StepState.FAILED
 
 
-def test_time_out_kills_the_remote_process_group(run_world, ssh_hosts, ssh_keys):
+def test_time_out_kills_the_remote_process_group(run_world, lab_ssh):
     w = run_world
     seconds = 3000 + w.cluster.pk
     tag = f"sleep {seconds}"
@@ -112,11 +112,11 @@ def test_time_out_kills_the_remote_process_group(run_world, ssh_hosts, ssh_keys)
     result = step.host_results.get()
     assert (step.state, result.state) == (StepState.FAILED, HostState.TIMED_OUT), (result.message, lines(run))
     assert "none of its processes is left" in result.abort_outcome
-    assert remote(ssh_hosts[0], ssh_keys, f'pgrep -f "[{tag[0]}]{tag[1:]}" || echo gone').stdout.strip() == "gone"
+    assert lab_ssh(w.node1.host_name, f'pgrep -f "[{tag[0]}]{tag[1:]}" || echo gone').stdout.strip() == "gone"
     assert "start" in lines(run, stream=Stream.STDOUT)
 
 
-def test_abort_of_a_hanging_command_stops_it_on_the_host(run_world, ssh_hosts, ssh_keys):
+def test_abort_of_a_hanging_command_stops_it_on_the_host(run_world, lab_ssh):
     w = run_world
     tag = f"portal-abort-{w.cluster.pk}"
     cmd = f"trap '' TERM; echo waiting; sh -c 'trap \"\" TERM; while :; do sleep 1; done' {tag}"
@@ -125,7 +125,7 @@ def test_abort_of_a_hanging_command_stops_it_on_the_host(run_world, ssh_hosts, s
     wait_until(lambda: StepHostResult.objects.filter(step=step, pgid__isnull=False).exists(), what="the pgid")
     wait_until(lambda: "waiting" in lines(run), what="the first line")
     assert (
-        remote(ssh_hosts[0], ssh_keys, f'pgrep -f "[{tag[0]}]{tag[1:]}" >/dev/null && echo running').stdout.strip()
+        lab_ssh(w.node1.host_name, f'pgrep -f "[{tag[0]}]{tag[1:]}" >/dev/null && echo running').stdout.strip()
         == "running"
     )
     services.abort_run(run.pk, user=w.operator2, reason="hangs")
@@ -134,7 +134,7 @@ def test_abort_of_a_hanging_command_stops_it_on_the_host(run_world, ssh_hosts, s
     result = step.host_results.get()
     assert (step.state, result.state) == (StepState.FAILED, HostState.ABORTED)
     assert "SIGKILL" in result.abort_outcome  # it ignored TERM
-    assert remote(ssh_hosts[0], ssh_keys, f'pgrep -f "[{tag[0]}]{tag[1:]}" || echo gone').stdout.strip() == "gone"
+    assert lab_ssh(w.node1.host_name, f'pgrep -f "[{tag[0]}]{tag[1:]}" || echo gone').stdout.strip() == "gone"
     assert run.aborted_by == w.operator2 and not run.locks.exists()
     assert "abort" in run.events.values_list("action", flat=True)
 
@@ -150,51 +150,54 @@ def test_abort_of_one_step_leaves_the_run_waiting_for_a_decision(run_world):
     assert step.state == StepState.FAILED and "TERM" in step.host_results.get().abort_outcome
 
 
-def test_changed_host_key_fails_before_anything_is_sent(run_world, ssh_hosts):
+def test_changed_host_key_fails_before_anything_is_sent(run_world, lab_ssh):
     w = run_world
-    other = ssh_hosts[1].host_key_line
+    other = pinned_key(w.lab, w.node2.host_name)
     w.node1.host_key = other
     w.node1.save()
-    run = plan_and_start(w, [command_step("k", [host_ref(w.node1, "touch /tmp/should-not-exist-hk")])])
+    marker = f"/var/opt/portal-hostkey-{w.cluster.pk}"
+    run = plan_and_start(w, [command_step("k", [host_ref(w.node1, f"touch {marker}")])])
     run = wait_until(settled(run.pk, RunState.WAITING))
     result = run.steps.get().host_results.get()
     assert result.state == HostState.HOST_KEY
     assert "CHANGED" in result.message
     from clusters.validators import fingerprint, parse_host_key
 
-    assert fingerprint(parse_host_key(ssh_hosts[0].host_key_line)[1]) in result.message  # seen
+    assert fingerprint(parse_host_key(pinned_key(w.lab, w.node1.host_name))[1]) in result.message  # seen
     assert fingerprint(parse_host_key(other)[1]) in result.message  # expected
+    assert lab_ssh(w.node1.host_name, f"ls {marker} 2>/dev/null || echo absent").stdout.strip() == "absent"
 
 
-def test_unknown_host_key_is_refused_with_the_fingerprint_seen(run_world, ssh_hosts):
+def test_unknown_host_key_is_refused_with_the_fingerprint_seen(run_world):
     w = run_world
     w.node1.host_key = ""
     w.node1.save()
     run = plan_and_start(w, [command_step("k", [host_ref(w.node1, "true")])])
     run = wait_until(settled(run.pk, RunState.WAITING))
     result = run.steps.get().host_results.get()
-    from clusters.validators import fingerprint, parse_host_key
 
     assert result.state == HostState.HOST_KEY
-    assert fingerprint(parse_host_key(ssh_hosts[0].host_key_line)[1]) in result.message
+    assert w.lab.node(w.node1.host_name).host_key_fingerprint in result.message
 
 
 def test_node_that_does_not_answer_fails_the_step_clearly(run_world):
     w = run_world
-    w.node2.ssh_address, w.node2.ssh_port = "127.0.77.9", 9  # nothing listens there
-    w.node2.save()
     steps = [command_step("both", [host_ref(w.node1, "echo ok"), host_ref(w.node2, "echo ok")], target=Target.BOTH)]
-    run = plan_and_start(w, steps)
-    run = wait_until(settled(run.pk, RunState.WAITING))
+    w.lab.node(w.node2.host_name).set_fault("down")  # its sshd is stopped: connections get no answer
+    try:
+        run = plan_and_start(w, steps)
+        run = wait_until(settled(run.pk, RunState.WAITING))
+    finally:
+        w.lab.node(w.node2.host_name).set_fault(None)
     results = {r.host_name: r for r in run.steps.get().host_results.all()}
     assert results[w.node1.host_name].state == HostState.SUCCEEDED
     assert results[w.node2.host_name].state == HostState.UNREACHABLE
     assert "Cannot reach" in results[w.node2.host_name].message or "到達" in results[w.node2.host_name].message
 
 
-def test_private_key_echoed_by_a_command_is_masked(run_world, ssh_keys):
+def test_private_key_echoed_by_a_command_is_masked(run_world):
     w = run_world
-    key = ssh_keys / "client_ed25519"
+    key = w.lab.client_key_path
     run = plan_and_start(w, [command_step("leak", [host_ref(w.node1, f"cat {key}; echo after")])])
     run = wait_until(settled(run.pk, RunState.COMPLETED, RunState.WAITING))
     body = [line.strip() for line in key.read_text().splitlines() if not line.startswith("-----")]
@@ -202,6 +205,7 @@ def test_private_key_echoed_by_a_command_is_masked(run_world, ssh_keys):
     assert stored[-1] == "after"
     assert not any(b in s for b in body for s in stored)
     assert not any("PRIVATE KEY" in s for s in stored)
+    assert stored.count(engine.MASK) == len(key.read_text().splitlines())  # the node did print the key
 
 
 def test_console_step_needs_every_checklist_item_and_signoff_needs_a_second_person(run_world):
