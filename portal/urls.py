@@ -10,4 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("inventory/", include("clusters.urls")),
+    path("procedures/", include("procedures.urls")),
 ]

@@ -289,7 +289,7 @@ def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> N
         if target is not None:
             _acquire(target, run, step)
     source = step.state
-    step.start(by=by if getattr(by, "pk", None) else None)
+    step.start(by=by if getattr(by, "pk", None) else run.started_by)  # a step started by the run: its starter
     step.save()
     _record(run, "start" if step.attempt == 1 else "retry", source, step.state, step=step, by=by, label=SYSTEM,
             address=address, attempt=step.attempt)
@@ -448,6 +448,7 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "") ->
         if step.state == StepState.AWAITING_SIGNOFF:
             _wait(run, WaitReason.SIGNOFF)
         else:
+            _release(run, step=step)
             _resume(run, by=user, address=address)
             _advance(run, by=user, address=address)
     return step
@@ -535,6 +536,9 @@ def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: s
             _wait(run, WaitReason.FAILURE, message, label=worker)
         elif step.state == StepState.AWAITING_SIGNOFF:
             _wait(run, WaitReason.SIGNOFF, label=worker)
+        elif step.state == StepState.AWAITING_CONFIRMATION:
+            _wait(run, WaitReason.OPERATOR, _("Read the output of step {n} and tick its checklist.").format(
+                n=step.position), label=worker)
         elif not aborted:
             _advance(run)
     return step

@@ -11,6 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from clusters import validators as v
 from procedures import artefacts as art
 from procedures import settings_registry
@@ -24,6 +26,11 @@ GROUPMAIL_TMP = "/var/opt/GroupMail_tmp"
 ADDRESS_STARTED = "address service started"
 ADSRVN_KNOWN = "ドメイン名/ホスト名の配布に失敗しました。"
 NO_TRANSACTIONS = "トランザクションレコードなし"
+
+
+def _lit(text: str) -> str:
+    """A regex matching ``text`` literally, readable on the plan page (spaces are not escaped)."""
+    return re.escape(text).replace("\\ ", " ")
 
 
 def _group(command: str) -> str:
@@ -207,13 +214,13 @@ ACTIONS = {
 def success_rule(r: R, step: Step) -> SuccessRule:
     action = step.action
     if action in ("addr_start",) or action == "check_log":
-        return SuccessRule(expect_output=re.escape(ADDRESS_STARTED))
+        return SuccessRule(expect_output=_lit(ADDRESS_STARTED))
     if action == "adsrvn":
-        return SuccessRule(accept_output=re.escape(ADSRVN_KNOWN))
+        return SuccessRule(accept_output=_lit(ADSRVN_KNOWN))
     if action == "nxsrepstat":
-        return SuccessRule(accept_output=re.escape(NO_TRANSACTIONS))
+        return SuccessRule(accept_output=_lit(NO_TRANSACTIONS))
     if action == "check_shared":
-        return SuccessRule(expect_output=re.escape(f"/dev/{r.ctx.vg}/"))
+        return SuccessRule(expect_output=_lit(f"/dev/{r.ctx.vg}/"))
     if action == "kp2":
         return SuccessRule(expect_output=r"(?m)^0\s*$")
     if action == "xodrc_show":
@@ -307,7 +314,7 @@ def host_ref(item, command: str) -> HostRef:
 # --- options and conditions ---------------------------------------------------------------------------------
 
 
-def resolve_options(ctx: Context, procedure: Procedure, options: dict | None) -> dict:
+def resolve_options(ctx: Context, procedure: Procedure, options: dict | None, *, validate: bool = True) -> dict:
     """The plan's options: inventory facts (not changeable here) and the operator's choices, validated."""
     options = dict(options or {})
     result = {
@@ -319,16 +326,22 @@ def resolve_options(ctx: Context, procedure: Procedure, options: dict | None) ->
         result["db_files_precreated"] = bool(options.get("db_files_precreated", False))
     if "previous_database_directory" in procedure.options:
         previous = options.get("previous_database_directory") or ctx.database_directory
-        try:
-            v.validate_absolute_path(previous)
-        except Exception as exc:
-            raise CatalogError(f"previous_database_directory: {previous!r} is not an absolute path.") from exc
-        if previous.rstrip("/") in ("", GROUPMAIL) or previous == "/":
-            raise CatalogError("previous_database_directory cannot be / or /var/opt/GroupMail.")
+        if validate:
+            _check_previous(previous)
         result["previous_database_directory"] = previous
         result["database_directory_renamed"] = previous.rstrip("/") != ctx.database_directory.rstrip("/")
         result["migration_path"] = False
     return result
+
+
+def _check_previous(previous: str) -> None:
+    """The database directory before (2): an absolute path that is neither / nor /var/opt/GroupMail."""
+    try:
+        v.validate_absolute_path(previous)
+    except ValidationError as exc:
+        raise CatalogError(f"previous_database_directory: {previous!r} is not an absolute path.") from exc
+    if previous.rstrip("/") in ("", GROUPMAIL):
+        raise CatalogError("previous_database_directory cannot be / or /var/opt/GroupMail.")
 
 
 def holds(condition: str, options: dict) -> bool:
@@ -373,7 +386,7 @@ def render_context(
             "server in the inventory."
         )
     settings = settings if settings is not None else settings_registry.defaults()
-    opts = resolve_options(ctx, procedure, options)
+    opts = resolve_options(ctx, procedure, options, validate=validate)
     r = R(ctx, procedure, settings, opts, validate)
     shown = display_values(ctx)
     steps, omitted = [], []

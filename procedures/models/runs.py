@@ -181,12 +181,17 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @transition(
         field=state,
         source=StepState.RUNNING,
-        target=RETURN_VALUE(StepState.SUCCEEDED, StepState.FAILED, StepState.AWAITING_SIGNOFF),
+        target=RETURN_VALUE(
+            StepState.SUCCEEDED, StepState.FAILED, StepState.AWAITING_SIGNOFF, StepState.AWAITING_CONFIRMATION
+        ),
     )
     def finish(self, *, ok: bool, message: str = ""):
+        """An executed step's verdict; a checklist (e.g. "same checksum on both nodes") waits for a person."""
         self.finished_at, self.message = timezone.now(), message
         if not ok:
             return StepState.FAILED
+        if self.planned.checklist:
+            return StepState.AWAITING_CONFIRMATION
         return StepState.AWAITING_SIGNOFF if self.needs_signoff else StepState.SUCCEEDED
 
     @transition(field=state, source=StepState.RUNNING, target=StepState.INTERRUPTED)
@@ -203,7 +208,9 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         target=RETURN_VALUE(StepState.CONFIRMED, StepState.AWAITING_SIGNOFF),
     )
     def confirm(self, *, by, checklist: list[str]):
-        self.confirmed_by = self.executed_by = by
+        self.confirmed_by = by
+        if not self.executed_by_id:  # a console step: who confirms it did it
+            self.executed_by = by
         self.checklist, self.finished_at = checklist, timezone.now()
         return StepState.AWAITING_SIGNOFF if self.needs_signoff else StepState.CONFIRMED
 

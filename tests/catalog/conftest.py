@@ -5,7 +5,8 @@ from clusters.models import Cluster
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # the demo users, quickly
     return load_demo_inventory()
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from clusters.models import Cluster, Credential, GroupmaxServer, Node
 from tests.factories import ClusterFactory, MasterFactory, NodeFactory, ServerFactory
@@ -26,7 +27,8 @@ HOSTILE = [
 
 
 def errors_of(obj) -> dict:
-    with pytest.raises(ValidationError) as caught:
+    """The messages an English-speaking operator would read (the Japanese ones are checked by test_i18n)."""
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         obj.full_clean()
     return caught.value.message_dict
 
