@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.approver_queue",
             ],
         },
     },
@@ -143,7 +144,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = PROFILE != "production"  # production serves what collectstatic gathered
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = VAR_DIR / "media"  # console screenshots: never served as media, only through a role check
+PORTAL_SCREENSHOT_MAX_BYTES = env.int("PORTAL_SCREENSHOT_MAX_BYTES", default=5 * 1024 * 1024)
+FILE_UPLOAD_PERMISSIONS = 0o640
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

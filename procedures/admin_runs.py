@@ -1,8 +1,26 @@
-"""Runs in the admin: read-only. Changes go through the run page, where the services check and record them."""
+"""Runs in the admin: read-only, and the audit trail (events, screenshots) can be neither added, changed nor deleted.
 
-from django.contrib import admin
+The one thing the admin does is the card's "admin forms capture checklists for GUI-only steps": a console
+step awaiting confirmation gets a form (checklist, note, screenshot) that calls ``services.confirm_step``,
+the same function as the run page, so the same checks apply and the same events are recorded.
+"""
 
-from procedures.models import ClusterLock, ProcedureRun, RunEvent, StepHostResult, StepRun
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from portal.errors import PortalError
+from procedures import services
+from procedures.choices import StepState
+from procedures.forms import ConsoleConfirmForm
+from procedures.models import ClusterLock, ConsoleScreenshot, ProcedureRun, RunEvent, StepHostResult, StepRun
+from procedures.models.runs import localised
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,8 +67,73 @@ class ProcedureRunAdmin(ReadOnlyAdmin):
 
 @admin.register(StepRun)
 class StepRunAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "run", "position", "key", "state", "attempt", "heartbeat_at")
+    list_display = ("pk", "run", "position", "key", "state", "attempt", "heartbeat_at", "confirm_link")
     list_filter = ("state", "kind")
+    readonly_fields = ("confirm_link",)
+    actions = ("confirm_console_step",)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="procedures_steprun_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=gettext_lazy("confirmation"))
+    def confirm_link(self, obj):
+        if obj is None or obj.state != StepState.AWAITING_CONFIRMATION:
+            return "—"
+        url = reverse("admin:procedures_steprun_confirm", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Confirm with the checklist…"))
+
+    @admin.action(description=gettext_lazy("Confirm the selected console step with its checklist"))
+    def confirm_console_step(self, request, queryset):
+        waiting = list(queryset.filter(state=StepState.AWAITING_CONFIRMATION)[:2])
+        if len(waiting) != 1:
+            self.message_user(request, _("Select exactly one step that awaits confirmation."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:procedures_steprun_confirm", args=[waiting[0].pk]))
+
+    def confirm_view(self, request, object_id):
+        step = StepRun.objects.select_related("run__cluster").filter(pk=object_id).first()
+        if step is None:
+            raise Http404
+        if not self.has_view_permission(request, step):
+            raise PermissionDenied
+        change_url = reverse("admin:procedures_steprun_change", args=[step.pk])
+        form = ConsoleConfirmForm(request.POST or None, request.FILES or None, checklist=step.planned.checklist)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.confirm_step(
+                    step.pk,
+                    user=request.user,
+                    ticked=data["checked"],
+                    note=data["note"],
+                    screenshot=data["screenshot"],
+                    address=request.META.get("REMOTE_ADDR") or None,
+                )
+            except PortalError as e:
+                self.message_user(request, str(e), messages.ERROR)
+            except (TransitionNotAllowed, ConcurrentTransition):
+                self.message_user(request, _("Someone changed this first; reload the page."), messages.ERROR)
+            else:
+                self.message_user(request, _("Step confirmed."), messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Confirm step {n}: {title}").format(n=step.position, title=step.title),
+            "step": step,
+            "form": form,
+            "instruction": localised(step.planned.instruction),
+            "change_url": change_url,
+            "awaiting": step.state == StepState.AWAITING_CONFIRMATION,
+        }
+        return TemplateResponse(request, "admin/procedures/steprun/confirm.html", context)
 
 
 @admin.register(StepHostResult)
@@ -67,3 +150,14 @@ class RunEventAdmin(ReadOnlyAdmin):
 @admin.register(ClusterLock)
 class ClusterLockAdmin(ReadOnlyAdmin):
     list_display = ("cluster", "run", "step", "acquired_at")
+
+
+@admin.register(ConsoleScreenshot)
+class ConsoleScreenshotAdmin(ReadOnlyAdmin):
+    list_display = ("uploaded_at", "step", "sha256", "content_type", "size", "uploaded_by")
+    exclude = ("image",)  # the file is served only through the run's permission-checked view
+    readonly_fields = ("view_link",)
+
+    @admin.display(description=gettext_lazy("screenshot"))
+    def view_link(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("Open"))

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.errors import NotAllowed, PortalError
 
 __all__ = [
+    "AlreadySignedOff",
     "ClusterBusy",
     "ConnectionFailed",
     "FingerprintMismatch",
@@ -13,6 +14,7 @@ __all__ = [
     "NotAllowed",
     "PlanUnavailable",
     "RunStateConflict",
+    "ScreenshotRefused",
     "SecondPersonRequired",
     "SelfApprovalRefused",
     "StepStateConflict",
@@ -88,3 +90,17 @@ class NoCredential(PortalError):
 
 class PackageOwnerUnknown(PortalError):
     status, code, message = 409, "package_owner", _("No node among {candidates} reports package {package} running.")
+
+
+class AlreadySignedOff(PortalError):
+    """The second of two people clicking at once: the first decision stands, and says whose it is."""
+
+    status, code, message = (
+        409,
+        "already_signed_off",
+        _("{what} was already signed off by {who}; yours was not recorded."),
+    )
+
+
+class ScreenshotRefused(PortalError):
+    status, code, message = 400, "screenshot", _("The screenshot {name} was refused: {reason}.")

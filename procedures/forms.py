@@ -1,4 +1,4 @@
-"""Forms of the catalog: a site's command lines (admin) and a plan's options (plan page)."""
+"""Forms of the catalog and of runs: a site's command lines (admin), a plan's options, a console step's confirmation."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from clusters import validators as v
 from procedures import settings_registry
 from procedures.models import SiteCommandSettings
+from procedures.models.evidence import max_bytes
+from procedures.models.runs import localised
 
 PROCEDURE_CHOICES = (
     ("k5-1a", _("K.5 (1)(a) New master management server")),
@@ -86,3 +88,34 @@ class PlanForm(forms.Form):
         if data.get("previous_database_directory"):
             options["previous_database_directory"] = data["previous_database_directory"]
         return options
+
+
+class ConsoleConfirmForm(forms.Form):
+    """A console step's confirmation, as the portal and the admin ask for it.
+
+    One box per checklist item of the plan snapshot, labelled with the value the dialog must show (rendered
+    from the inventory when the run was planned). Boxes are not required here: ``services.confirm_step``
+    refuses an unticked item by name, the same for every caller, and checks the screenshot by its content.
+    """
+
+    checked = forms.MultipleChoiceField(
+        label=_("Checklist"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    screenshot = forms.FileField(
+        label=_("Screenshot"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+
+    def __init__(self, *args, checklist=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = [
+            {"key": item.key, "label": localised(item.label), "expected": item.expected} for item in checklist
+        ]
+        self.fields["screenshot"].help_text = _("Optional: a PNG or JPEG image of the dialog, at most {mb} MB.").format(
+            mb=round(max_bytes() / 1024 / 1024, 1)
+        )
+        self.fields["checked"].choices = [
+            (i["key"], f"{i['label']} = {i['expected']}" if i["expected"] else i["label"]) for i in self.items
+        ]

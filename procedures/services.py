@@ -192,6 +192,8 @@ def approve_run(run_id: int, *, user, address=None, note: str = "") -> Procedure
     with transaction.atomic():
         run = _lock_run(run_id)
         _require(user, run, DomainRoleName.APPROVER)
+        if run.state == RunState.APPROVED and run.approved_by_id:
+            raise _already(_("The plan of run {n}").format(n=run.pk), run.approved_by)
         if run.state != RunState.PLANNED:
             raise _run_conflict(run, _("approved"))
         if run.planned_by_id == user.pk:
@@ -312,6 +314,8 @@ def sign_off_run(run_id: int, *, user, address=None, note: str = "") -> Procedur
     with transaction.atomic():
         run = _lock_run(run_id)
         _require(user, run, DomainRoleName.APPROVER)
+        if run.state == RunState.SIGNED_OFF:
+            raise _already(_("Run {n}").format(n=run.pk), run.signed_off_by)
         if run.state != RunState.COMPLETED:
             raise _run_conflict(run, _("signed off"))
         worked = run.started_by_id == user.pk or run.steps.filter(
@@ -408,11 +412,15 @@ def request_resolution(step_id: int, *, user, resolution: str, reason: str, addr
 def countersign(step_id: int, *, user, address=None) -> StepRun:
     with transaction.atomic():
         run, step = _lock_step(step_id)
-        _require(user, run, DomainRoleName.OPERATOR)
+        _require(user, run, DomainRoleName.APPROVER)  # a skip or a step marked done is four-eyes work (issue 7)
+        if step.resolved_by_id and step.state in (StepState.SKIPPED, StepState.SUCCEEDED):
+            raise _already(_("Step {n}").format(n=step.position), step.resolved_by)
         if not step.resolution:
             raise _step_conflict(step, _("countersigned"))
         if step.resolution_requested_by_id == user.pk:
             raise exc.SecondPersonRequired(user=user.get_username())
+        if user.pk in (step.executed_by_id, step.confirmed_by_id):
+            raise exc.SelfApprovalRefused(did=_("did step {n}").format(n=step.position), action=_("countersign it"))
         source, resolution = step.state, step.resolution
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
         if source not in allowed:
@@ -430,34 +438,103 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
     return step
 
 
-def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "") -> StepRun:
-    """A person did a console step and ticked every checklist item."""
-    with transaction.atomic():
-        run, step = _lock_step(step_id)
-        _require(user, run, DomainRoleName.OPERATOR)
-        if step.state != StepState.AWAITING_CONFIRMATION:
-            raise _step_conflict(step, _("confirmed"))
-        keys = [item.key for item in step.planned.checklist]
-        missing = [k for k in keys if k not in set(ticked or ())]
-        if missing:
-            raise exc.ChecklistIncomplete(missing=", ".join(missing))
-        source = step.state
-        step.confirm(by=user, checklist=keys)
-        step.save()
-        _record(run, "confirm", source, step.state, step=step, by=user, reason=note, address=address, ticked=keys)
-        if step.state == StepState.AWAITING_SIGNOFF:
-            _wait(run, WaitReason.SIGNOFF)
-        else:
-            _release(run, step=step)
-            _resume(run, by=user, address=address)
-            _advance(run, by=user, address=address)
+def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", screenshot=None) -> StepRun:
+    """A person did a console step (or read an executed step's output) and ticked every checklist item.
+
+    Refused, naming the items, while one is unticked. Each tick, the note and the screenshot's SHA-256 go
+    into the run's append-only events; the screenshot itself is kept under MEDIA_ROOT (``ConsoleScreenshot``).
+    The portal's form and the admin's both call this, so both make the same checks and the same record.
+    """
+    from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
+
+    info = inspect_screenshot(screenshot) if screenshot else None  # type and size, by content, before any lock
+    stored = None
+    try:
+        with transaction.atomic():
+            run, step = _lock_step(step_id)
+            _require(user, run, DomainRoleName.OPERATOR)
+            if step.state != StepState.AWAITING_CONFIRMATION:
+                raise _step_conflict(step, _("confirmed"))
+            items = step.planned.checklist
+            given = set(ticked or ())
+            missing = [item for item in items if item.key not in given]
+            if missing:
+                raise exc.ChecklistIncomplete(missing="; ".join(_checklist_text(item) for item in missing))
+            source, keys = step.state, [item.key for item in items]
+            for item in items:
+                _record(
+                    run,
+                    "tick",
+                    source,
+                    source,
+                    step=step,
+                    by=user,
+                    reason=_checklist_text(item),
+                    address=address,
+                    item=item.key,
+                    item_label=item.label,
+                    expected=item.expected,
+                )
+            evidence = {}
+            if info is not None:
+                stored = ConsoleScreenshot.store(step, screenshot, info, by=user)
+                evidence = {"screenshot": {"id": stored.pk, **info.as_audit()}}
+                _record(
+                    run,
+                    "screenshot",
+                    source,
+                    source,
+                    step=step,
+                    by=user,
+                    address=address,
+                    reason=f"sha256:{info.sha256} ({info.format}, {info.size} B)",
+                    **evidence,
+                )
+            step.confirm(by=user, checklist=keys)
+            step.save()
+            _record(
+                run,
+                "confirm",
+                source,
+                step.state,
+                step=step,
+                by=user,
+                reason=note,
+                address=address,
+                ticked=keys,
+                note=note,
+                **evidence,
+            )
+            if step.state == StepState.AWAITING_SIGNOFF:
+                _wait(run, WaitReason.SIGNOFF)
+            else:
+                _release(run, step=step)
+                _resume(run, by=user, address=address)
+                _advance(run, by=user, address=address)
+    except BaseException:
+        if stored is not None:  # the row rolled back: do not keep its file either
+            stored.image.storage.delete(stored.image.name)
+        raise
     return step
+
+
+def _checklist_text(item) -> str:
+    from procedures.models.runs import localised
+
+    label = localised(item.label)
+    return f"{label} = {item.expected}" if item.expected else label
+
+
+def _already(what: str, who) -> exc.AlreadySignedOff:
+    return exc.AlreadySignedOff(what=what, who=who.get_username() if who else "?")
 
 
 def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: str = "", address=None) -> StepRun:
     with transaction.atomic():
         run, step = _lock_step(step_id)
         _require(user, run, DomainRoleName.APPROVER)
+        if step.state in (StepState.SUCCEEDED, StepState.FAILED) and step.signed_off_by_id:
+            raise _already(_("Step {n}").format(n=step.position), step.signed_off_by)
         if step.state != StepState.AWAITING_SIGNOFF:
             raise _step_conflict(step, _("signed off"))
         if user.pk in (step.executed_by_id, step.confirmed_by_id):

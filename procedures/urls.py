@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures import views, views_runs
+from procedures import views, views_console, views_queue, views_runs
 
 app_name = "procedures"
 urlpatterns = [
@@ -12,6 +12,12 @@ urlpatterns = [
     path("runs/plan/", views_runs.PlanRunView.as_view(), name="run-plan"),
     path("runs/<int:pk>/", views_runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:pk>/<slug:action>/", views_runs.RunActionView.as_view(), name="run-action"),
+    # Console steps, sign-off queue (issue 7); before the generic step actions
+    path("steps/<int:pk>/confirm/", views_console.ConsoleConfirmView.as_view(), name="step-confirm"),
+    path(
+        "steps/<int:pk>/screenshots/<int:shot>/", views_console.ScreenshotView.as_view(), name="step-screenshot"
+    ),
+    path("queue/", views_queue.QueueView.as_view(), name="queue"),
     path("steps/<int:pk>/<slug:action>/", views_runs.StepActionView.as_view(), name="step-action"),
     path("hosts/<slug:kind>/<int:pk>/verify/", views_runs.VerifyConnectionView.as_view(), name="verify-connection"),
 ]

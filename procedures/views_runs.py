@@ -179,12 +179,7 @@ STEP_ACTIONS = {
         _("Asked to count the step done; a second person countersigns it."),
     ),
     "countersign": (lambda s, u, a, p: services.countersign(s, user=u, address=a), _("Countersigned.")),
-    "confirm": (
-        lambda s, u, a, p: services.confirm_step(
-            s, user=u, ticked=p.getlist("checked"), note=p.get("note", ""), address=a
-        ),
-        _("Step confirmed."),
-    ),
+    # "confirm" has its own view with the screenshot upload: procedures.views_console.ConsoleConfirmView
     "sign-off": (
         lambda s, u, a, p: services.sign_off_step(
             s, user=u, verdict=p.get("verdict", Verdict.APPROVE), note=p.get("note", ""), address=a

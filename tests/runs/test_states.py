@@ -122,15 +122,17 @@ def test_skip_needs_a_reason_and_a_second_person(state_world):
     work(first.pk, ok=False, message="exit code 1")
     with pytest.raises(ReasonRequired):
         services.request_resolution(first.pk, user=w.operator, resolution=Resolution.SKIP, reason=" ")
-    services.request_resolution(first.pk, user=w.operator, resolution=Resolution.SKIP, reason="done by hand")
+    services.request_resolution(first.pk, user=w.approver, resolution=Resolution.SKIP, reason="done by hand")
     with pytest.raises(SecondPersonRequired):
-        services.countersign(first.pk, user=w.operator)
-    services.countersign(first.pk, user=w.operator2)
+        services.countersign(first.pk, user=w.approver)
+    with pytest.raises(NotAllowed):
+        services.countersign(first.pk, user=w.operator2)  # a skip is four-eyes work: an approver countersigns
+    services.countersign(first.pk, user=w.approver2)
     first.refresh_from_db()
-    assert first.state == StepState.SKIPPED and first.resolved_by == w.operator2
+    assert first.state == StepState.SKIPPED and first.resolved_by == w.approver2
     assert run.steps.get(position=2).state == StepState.AWAITING_CONFIRMATION
     event = RunEvent.objects.get(step=first, action="skip")
-    assert event.reason == "done by hand" and event.details["requested_by"] == w.operator.username
+    assert event.reason == "done by hand" and event.details["requested_by"] == w.approver.username
 
 
 def test_interrupted_step_can_be_marked_done_by_two_people(state_world):
@@ -145,7 +147,7 @@ def test_interrupted_step_can_be_marked_done_by_two_people(state_world):
     first.refresh_from_db()
     assert first.state == StepState.INTERRUPTED
     services.request_resolution(first.pk, user=w.operator2, resolution=Resolution.DONE, reason="checked on node")
-    services.countersign(first.pk, user=w.operator)
+    services.countersign(first.pk, user=w.approver)
     first.refresh_from_db()
     assert first.state == StepState.SUCCEEDED
 

@@ -1,0 +1,41 @@
+"""The approver's queue: what waits for this person's sign-off, countersignature or approval (procedures.queue)."""
+
+from django.shortcuts import render
+from django.views import View
+
+from procedures.models.runs import localised
+from procedures.queue import queue_for
+
+
+class QueueView(View):
+    def get(self, request):
+        queue = queue_for(request.user)
+        rows = []
+        for step in queue.sign_off:
+            planned = step.planned
+            labels = {item.key: item for item in planned.checklist}
+            rows.append(
+                {
+                    "step": step,
+                    "title": localised(planned.title),
+                    "checklist": [
+                        {"label": localised(labels[key].label), "expected": labels[key].expected}
+                        for key in step.checklist
+                        if key in labels
+                    ],
+                    "screenshots": list(step.screenshots.all()),
+                    "note": _confirm_note(step),
+                }
+            )
+        countersign = [{"step": step, "title": localised(step.planned.title)} for step in queue.countersign]
+        return render(
+            request,
+            "procedures/queue.html",
+            {"queue": queue, "sign_off": rows, "countersign": countersign},
+        )
+
+
+def _confirm_note(step) -> str:
+    """The note left with the latest confirmation (kept in the append-only events, not on the step)."""
+    event = step.events.filter(action="confirm").order_by("-at", "-pk").first()
+    return event.reason if event else ""
