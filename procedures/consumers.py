@@ -3,7 +3,8 @@
 Order of work on connect matters (peers.md §2.5): join the group *before* reading the backlog, then drop
 what was already sent by comparing sequence numbers, so no line falls between the two. A push whose first
 line does not follow the last one sent means the channel layer lost something: read it back from the
-database. An idle check does the same, so even a lost final push is caught.
+database. An idle check does the same, so even a lost final push is caught. After the backlog comes one
+frame with the run's and every step's current state, so a page that reconnects learns what changed meanwhile.
 """
 
 import asyncio
@@ -35,6 +36,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(emitter.run_group(run_id), self.channel_name)
         await self.accept()
         await self.catch_up()
+        await self.send(text_data=await database_sync_to_async(logstream.state_frame)(run_id))
         self.idle = asyncio.create_task(self._idle_checks())
 
     def _after(self) -> int:

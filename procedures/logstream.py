@@ -1,7 +1,10 @@
 """Reading a run's log by sequence number: the backlog for a socket, pages for the browser, the download."""
 
-from procedures.emitter import frame, log_message
-from procedures.models import RunLogLine
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from procedures.emitter import frame, log_message, run_message, step_message
+from procedures.models import ProcedureRun, RunLogLine
 
 BATCH = 2000
 FIELDS = ("seq", "step_id", "host", "stream", "text", "at")
@@ -40,19 +43,40 @@ def frame_after(run_id: int, after: int, limit: int = BATCH) -> tuple[str, int, 
     return frame(messages), messages[-1]["seq"], len(messages)
 
 
-def text_chunks(run_id: int, chunk: int = 5000, *, step: int | None = None):
-    """The whole log as text, one line per log line, read in chunks so a million lines never sit in memory."""
+def text_chunk(run_id: int, after: int, limit: int = 5000, *, step: int | None = None) -> tuple[str, int]:
+    """The stored lines after ``after`` as text, one line per log line: (text, last seq in it).
+
+    Each line is ``seq<TAB>time<TAB>host<TAB>stream<TAB>text``: the download is the audit copy, so it keeps
+    the number and time of every line, and tabs keep it easy to cut apart.
+    """
+    rows = list(
+        _lines(run_id, step)
+        .filter(seq__gt=after)
+        .order_by("seq")
+        .values_list("seq", "at", "host", "stream", "text")[:limit]
+    )
+    if not rows:
+        return "", after
+    text = "".join(
+        f"{seq}\t{timezone.localtime(at).isoformat(timespec='milliseconds')}\t{host or '-'}\t{stream}\t{line}\n"
+        for seq, at, host, stream, line in rows
+    )
+    return text, rows[-1][0]
+
+
+async def text_chunks(run_id: int, *, step: int | None = None):
+    """The whole log as text, read a chunk at a time so a million lines never sit in memory (ASGI streams it)."""
     after = 0
     while True:
-        rows = list(
-            _lines(run_id, step)
-            .filter(seq__gt=after)
-            .order_by("seq")
-            .values_list("seq", "host", "stream", "text")[:chunk]
-        )
-        if not rows:
+        text, after = await sync_to_async(text_chunk)(run_id, after, step=step)
+        if not text:
             return
-        yield "".join(
-            f"{host or '-'}\t{'ERR ' if stream == 'err' else ''}{text}\n" for _seq, host, stream, text in rows
-        )
-        after = rows[-1][0]
+        yield text
+
+
+def state_frame(run_id: int) -> str:
+    """The run's state and every step's, as one frame: a socket that (re)connects learns what it missed."""
+    run = ProcedureRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return frame([])
+    return frame([run_message(run), *(step_message(step) for step in run.steps.order_by("position"))])

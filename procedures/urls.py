@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures import views, views_console, views_queue, views_runs
+from procedures import views, views_console, views_logs, views_queue, views_runs
 
 app_name = "procedures"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("runs/", views_runs.RunListView.as_view(), name="run-list"),
     path("runs/plan/", views_runs.PlanRunView.as_view(), name="run-plan"),
     path("runs/<int:pk>/", views_runs.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<int:pk>/log/", views_logs.RunLogView.as_view(), name="run-log"),
+    path("runs/<int:pk>/log.txt", views_logs.RunLogDownloadView.as_view(), name="run-log-download"),
     path("runs/<int:pk>/<slug:action>/", views_runs.RunActionView.as_view(), name="run-action"),
     # Console steps, sign-off queue (issue 7); before the generic step actions
     path("steps/<int:pk>/confirm/", views_console.ConsoleConfirmView.as_view(), name="step-confirm"),

@@ -2,7 +2,8 @@
 
 The run page shows the tail of each step first and loads earlier lines as the reader scrolls up
 (``before=``), so a million-line step opens as fast as a short one and nothing is cut off; the websocket
-brings what follows. Same rule as everywhere: a role in the run's domain, or 404.
+brings what follows, and a hole it leaves is read back with ``after=``. Same rule as everywhere: a role in
+the run's domain, or 404 (and no session at all: the log-in page, from ``portal.middleware``).
 """
 
 from django.http import JsonResponse, StreamingHttpResponse

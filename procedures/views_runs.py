@@ -122,8 +122,14 @@ class RunDetailView(View):
                     "colour": STEP_COLOURS.get(step.state, "secondary"),
                 }
             )
+        # Only the run's last lines are rendered, grouped by step; the page loads the rest on demand (views_logs).
         last = RunLogLine.objects.last_seq(run.pk)
-        log = RunLogLine.objects.filter(run=run, seq__gt=max(0, last - LOG_LINES_SHOWN)).order_by("seq")
+        log = list(RunLogLine.objects.filter(run=run, seq__gt=max(0, last - LOG_LINES_SHOWN)).order_by("seq"))
+        by_step = {}
+        for line in log:
+            by_step.setdefault(line.step_id, []).append(line)
+        for row in rows:
+            row["log"] = by_step.get(row["step"].pk, [])
         return render(
             request,
             "procedures/run_detail.html",
@@ -132,6 +138,9 @@ class RunDetailView(View):
                 "plan": plan,
                 "rows": rows,
                 "log_lines": log,
+                "run_log": by_step.get(None, []),
+                "log_after": log[-1].seq if log else 0,
+                "steps_done": sum(step.state in StepState.FINISHED for step in steps),
                 "log_truncated": last > LOG_LINES_SHOWN,
                 "events": run.events.select_related("actor", "step"),
                 "can": services.actions_for(request.user, run),

@@ -1,19 +1,27 @@
 /* Live run page: step logs, states and progress, pushed over the run's websocket.
  *
- * DOM contract (templates/procedures/run_detail.html):
- *   #run-live[data-ws][data-log-url][data-after]   the run; data-after = last seq rendered by the server
- *     [data-msg-lost] [data-msg-restored] [data-msg-changed]      translated banner texts
- *   [data-connection-banner]                       shown while the socket is down, and when it is back
- *   [data-step-log=<step id>]                      one log panel per step (a <pre>), "run" for run-wide lines
- *   [data-step-state=<step id>]                    the step's state badge
- *   [data-step-time=<step id>]                     the step's duration
- *   [data-run-state]                               the run's state badge
- *   progress[data-progress]                        steps done / total
- *   [data-log-follow=<step id>] checkbox, [data-log-search=<step id>] input, [data-log-hits=<step id>] list
+ * DOM contract (templates/procedures/run_detail.html and _log_panel.html):
+ *   #run-live[data-ws][data-log-url][data-after]     the run; data-after = last seq rendered by the server
+ *     [data-msg-lost] [data-msg-restored]            translated banner texts
+ *     [data-msg-progress] [data-msg-hits] [data-msg-running]   translated templates with {done} {total} {count} {time}
+ *   [data-connection-banner]                         shown while the socket is down, and briefly once it is back
+ *   [data-change-notice]                             "the run changed, reload" when reloading would disturb a reader
+ *   [data-run-state]                                 the run's state badge (data-state = state value)
+ *   [data-step-state=<step id>]                      a step's state badge (data-state = state value)
+ *   [data-step-time=<step id>][data-started][data-finished]   a step's duration (ISO times from the server)
+ *   progress[data-progress], [data-progress-text]    steps done / total
+ *   per log panel, <key> = step id or "run" (run-wide lines):
+ *     pre[data-step-log=<key>]                       the lines: span.line.<stream>[data-seq] > span.host + span.t
+ *     [data-log-follow=<key>] checkbox               follow mode; scrolling up pauses it, back at the bottom resumes
+ *     [data-log-search=<key>] input                  highlights matches in the lines shown, lists hits from the API
+ *     [data-log-hits=<key>] list, [data-log-hit-count=<key>]    every matching line of the whole log (jump on click)
  *
- * Every line has a run-wide sequence number. The client keeps the last one it has shown; the server sends
- * only what follows it, and a hole (which the server should never leave) is filled over HTTP. The tail of
- * each step is loaded first; earlier lines load as the reader scrolls up, so no line is ever cut off.
+ * Every line has a run-wide sequence number. The client keeps the last one it has shown (`last`); the server
+ * sends only what follows it. A frame whose first line does not follow `last` means something went missing
+ * on the way: the missing range is read from the log API before the frame is shown. All frames and log
+ * fetches go through one queue, so nothing is shown twice or out of order. A panel keeps its last KEEP lines
+ * while following; earlier lines load as the reader scrolls up, so nothing is cut off and a very long log
+ * never fills the page.
  */
 (function () {
   "use strict";
@@ -21,79 +29,368 @@
   if (!root) return;
   const logUrl = root.dataset.logUrl;
   const banner = document.querySelector("[data-connection-banner]");
-  const PAGE = 500, KEEP_CHUNKS = 60;
+  const notice = document.querySelector("[data-change-notice]");
+  const PAGE = 500; // lines per HTTP page
+  const KEEP = 5000; // lines a followed panel keeps; older ones reload on scroll-up
+  const HOLD = 50000; // lines a paused panel may hold before it stops growing (scrolling down or Follow reloads)
   const DONE = new Set(["succeeded", "skipped", "confirmed"]);
   const NEEDS_PERSON = new Set(["awaiting_confirmation", "awaiting_signoff", "failed", "interrupted"]);
+  const panels = new Map();
   let last = parseInt(root.dataset.after || "0", 10);
-  let socket = null, lost = false, retry = 500, reloadTimer = null;
-  const panels = {};
+  let socket = null;
+  let lost = false;
+  let retry = 500;
+  let hideTimer = null;
+  let changeTimer = null;
+  let queue = Promise.resolve();
+  root.dataset.filled = "0"; // lines read over HTTP to fill holes in the pushed sequence
 
-  function panel(step) {
-    const key = step === null || step === undefined ? "run" : String(step);
-    if (panels[key]) return panels[key];
-    const el = document.querySelector(`[data-step-log="${key}"]`);
-    if (!el) return null;
-    const follow = document.querySelector(`[data-log-follow="${key}"]`);
-    const p = { key, el, first: null, loadingEarlier: false, follow: () => !follow || follow.checked };
-    el.addEventListener("scroll", () => { if (el.scrollTop < 20) loadEarlier(p); });
-    panels[key] = p;
-    return p;
-  }
+  const fmt = (template, values) => (template || "").replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 
-  function lineText(m) {
-    return (m.stream === "err" ? "! " : "") + (m.host ? m.host + "  " : "") + m.text + "\n";
-  }
-
-  function chunk(messages) {
-    const span = document.createElement("span");
-    span.dataset.first = messages[0].seq;
-    span.dataset.last = messages[messages.length - 1].seq;
-    span.textContent = messages.map(lineText).join("");
-    return span;
-  }
-
-  function append(p, messages) {
-    if (!messages.length) return;
-    const atBottom = p.el.scrollHeight - p.el.scrollTop - p.el.clientHeight < 40;
-    p.el.appendChild(chunk(messages));
-    if (p.first === null) p.first = messages[0].seq;
-    if (p.follow() && (atBottom || p.el.dataset.following !== "no")) {
-      while (p.el.children.length > KEEP_CHUNKS) {  // earlier lines reload on scroll-up; none is lost
-        p.el.removeChild(p.el.firstElementChild);
-        p.first = parseInt(p.el.firstElementChild.dataset.first, 10);
-      }
-      p.el.scrollTop = p.el.scrollHeight;
-    }
+  function enqueue(work) {
+    queue = queue.then(work).catch((error) => console.error("run log:", error));
+    return queue;
   }
 
   async function fetchJson(params) {
-    const response = await fetch(logUrl + "?" + new URLSearchParams(params), { credentials: "same-origin" });
-    if (!response.ok) throw new Error(response.status);
+    const response = await fetch(logUrl + "?" + new URLSearchParams(params), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok || response.redirected) throw new Error("log API answered " + response.status);
     return response.json();
   }
 
-  async function loadTail(p) {
-    const data = await fetchJson({ step: p.key === "run" ? "" : p.key, before: 0, limit: PAGE });
-    const mine = data.messages.filter((m) => m.seq <= last);
-    if (mine.length) { p.el.textContent = ""; append(p, mine); p.first = mine[0].seq; }
+  /* Lines */
+
+  function marked(text, query) {
+    if (!query) return document.createTextNode(text);
+    const fragment = document.createDocumentFragment();
+    const lower = text.toLowerCase();
+    const q = query.toLowerCase();
+    let i = 0;
+    let j;
+    while ((j = lower.indexOf(q, i)) !== -1) {
+      if (j > i) fragment.append(text.slice(i, j));
+      const mark = document.createElement("mark");
+      mark.textContent = text.slice(j, j + q.length);
+      fragment.append(mark);
+      i = j + q.length;
+    }
+    if (i < text.length) fragment.append(text.slice(i));
+    return fragment;
+  }
+
+  function lineElement(m, query) {
+    const line = document.createElement("span");
+    line.className = "line " + m.stream;
+    line.dataset.seq = m.seq;
+    if (m.host) {
+      const host = document.createElement("span");
+      host.className = "host";
+      host.textContent = m.host;
+      line.append(host, " ");
+    }
+    const text = document.createElement("span");
+    text.className = "t";
+    text.append(marked(m.text, query));
+    line.append(text);
+    return line;
+  }
+
+  function linesFragment(messages, query) {
+    const fragment = document.createDocumentFragment();
+    for (const m of messages) fragment.append(lineElement(m, query));
+    return fragment;
+  }
+
+  /* Panels */
+
+  const stepParam = (p) => (p.key === "run" ? "" : p.key);
+  const following = (p) => !p.follow || p.follow.checked;
+  const firstSeq = (p) => (p.el.firstElementChild ? parseInt(p.el.firstElementChild.dataset.seq, 10) : null);
+  const lastSeq = (p) => (p.el.lastElementChild ? parseInt(p.el.lastElementChild.dataset.seq, 10) : null);
+  const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 8;
+
+  function panel(step) {
+    const key = step === null || step === undefined ? "run" : String(step);
+    if (panels.has(key)) return panels.get(key);
+    const el = document.querySelector(`[data-step-log="${key}"]`);
+    if (!el) return null;
+    const p = {
+      key,
+      el,
+      box: el.closest("[data-log-panel]") || el,
+      follow: document.querySelector(`[data-log-follow="${key}"]`),
+      query: "",
+      detached: false, // showing an older part of the log: live lines wait in the database
+      atStart: false,
+      loading: false,
+      autoPaused: false,
+      lastTop: 0,
+    };
+    el.addEventListener("scroll", () => onScroll(p));
+    if (p.follow) {
+      p.follow.addEventListener("change", () => {
+        p.autoPaused = false;
+        markPaused(p);
+        if (p.follow.checked) resume(p);
+      });
+    }
+    panels.set(key, p);
+    return p;
+  }
+
+  function markPaused(p) {
+    p.box.classList.toggle("paused", !following(p));
+  }
+
+  function toBottom(p) {
     p.el.scrollTop = p.el.scrollHeight;
+    p.lastTop = p.el.scrollTop;
+  }
+
+  function pause(p, auto) {
+    if (p.follow && p.follow.checked) {
+      p.follow.checked = false;
+      p.autoPaused = !!auto;
+    }
+    markPaused(p);
+  }
+
+  function resume(p) {
+    if (p.detached) enqueue(() => loadTail(p));
+    else toBottom(p);
+  }
+
+  function onScroll(p) {
+    const el = p.el;
+    const top = el.scrollTop;
+    if (atBottom(el)) {
+      if (p.detached) enqueue(() => loadLater(p));
+      else if (p.autoPaused && p.follow && !p.follow.checked) {
+        p.follow.checked = true; // the reader scrolled back down: follow again
+        p.autoPaused = false;
+        markPaused(p);
+      }
+    } else if (top < p.lastTop - 2 && following(p)) {
+      pause(p, true); // the reader scrolled up: stop pulling the view down
+    }
+    if (top < 40) loadEarlier(p);
+    p.lastTop = top;
+  }
+
+  function trimHead(p, keep) {
+    let extra = p.el.childElementCount - keep;
+    if (extra <= 0) return;
+    while (extra-- > 0) p.el.firstElementChild.remove();
+    p.atStart = false;
+  }
+
+  function append(p, messages) {
+    if (!messages.length || p.detached) return;
+    p.el.append(linesFragment(messages, p.query));
+    if (following(p)) {
+      trimHead(p, KEEP);
+      toBottom(p);
+    } else if (p.el.childElementCount > HOLD) {
+      p.detached = true; // a paused panel stops growing; scrolling to its end or Follow reads on
+    }
+  }
+
+  // Queued: `last` does not move while these run, so they neither miss nor repeat a line.
+  async function loadTail(p) {
+    const data = await fetchJson({ step: stepParam(p), before: 0, limit: PAGE });
+    const mine = data.messages.filter((m) => m.seq <= last);
+    p.el.replaceChildren(linesFragment(mine, p.query));
+    p.detached = false;
+    p.atStart = data.messages.length < PAGE;
+    if (following(p)) toBottom(p);
+  }
+
+  async function loadLater(p) {
+    if (!p.detached) return;
+    const data = await fetchJson({ step: stepParam(p), after: lastSeq(p) || 0, limit: PAGE });
+    const mine = data.messages.filter((m) => m.seq <= last);
+    p.el.append(linesFragment(mine, p.query));
+    if (data.messages.length < PAGE || mine.length < data.messages.length) p.detached = false; // caught up
+    if (p.el.childElementCount > HOLD) trimHead(p, HOLD);
   }
 
   async function loadEarlier(p) {
-    if (p.loadingEarlier || p.first === null || p.first <= 1) return;
-    p.loadingEarlier = true;
+    const first = firstSeq(p);
+    if (p.loading || p.atStart || first === null) return;
+    p.loading = true;
     try {
-      const data = await fetchJson({ step: p.key === "run" ? "" : p.key, before: p.first, limit: PAGE });
+      const data = await fetchJson({ step: stepParam(p), before: first, limit: PAGE });
       if (data.messages.length) {
         const height = p.el.scrollHeight;
-        p.el.insertBefore(chunk(data.messages), p.el.firstChild);
-        p.first = data.messages[0].seq;
-        p.el.scrollTop += p.el.scrollHeight - height;
-      } else {
-        p.first = 1;
+        const top = p.el.scrollTop;
+        p.el.prepend(linesFragment(data.messages, p.query));
+        p.el.scrollTop = top + (p.el.scrollHeight - height); // keep the line the reader was looking at
+        p.lastTop = p.el.scrollTop;
       }
-    } finally { p.loadingEarlier = false; }
+      if (data.messages.length < PAGE) p.atStart = true;
+      if (p.el.childElementCount > HOLD) {
+        while (p.el.childElementCount > HOLD) p.el.lastElementChild.remove();
+        p.detached = true;
+      }
+    } catch (error) {
+      console.error("run log:", error);
+    } finally {
+      p.loading = false;
+    }
   }
+
+  async function jump(p, seq) {
+    pause(p, false);
+    let line = p.el.querySelector(`[data-seq="${seq}"]`);
+    if (!line) {
+      await enqueue(async () => {
+        const data = await fetchJson({ step: stepParam(p), after: Math.max(0, seq - 100), limit: PAGE });
+        const mine = data.messages.filter((m) => m.seq <= last);
+        p.el.replaceChildren(linesFragment(mine, p.query));
+        p.detached = data.messages.length >= PAGE;
+        p.atStart = seq <= 100;
+      });
+      line = p.el.querySelector(`[data-seq="${seq}"]`);
+    }
+    if (!line) return;
+    line.scrollIntoView({ block: "center" });
+    p.lastTop = p.el.scrollTop;
+    line.classList.add("flash");
+    setTimeout(() => line.classList.remove("flash"), 2000);
+  }
+
+  /* Search */
+
+  function highlight(p) {
+    const q = p.query.toLowerCase();
+    for (const t of p.el.querySelectorAll(".t")) {
+      const raw = t.textContent;
+      if (!t.firstElementChild && !(q && raw.toLowerCase().includes(q))) continue;
+      t.replaceChildren(marked(raw, p.query));
+    }
+  }
+
+  document.querySelectorAll("[data-log-search]").forEach((input) => {
+    const key = input.dataset.logSearch;
+    const p = panel(key === "run" ? null : key);
+    const hits = document.querySelector(`[data-log-hits="${key}"]`);
+    const count = document.querySelector(`[data-log-hit-count="${key}"]`);
+    let timer = null;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const query = input.value.trim();
+        if (p) {
+          p.query = query;
+          highlight(p);
+        }
+        if (hits) {
+          hits.replaceChildren();
+          hits.hidden = !query;
+        }
+        if (count) count.textContent = "";
+        if (!query) return;
+        const data = await fetchJson({ step: key === "run" ? "" : key, q: query, limit: 200 });
+        if (input.value.trim() !== query) return; // typed on meanwhile
+        if (count) count.textContent = fmt(root.dataset.msgHits, { count: data.messages.length + (data.messages.length >= 200 ? "+" : "") });
+        if (!hits) return;
+        for (const m of data.messages) {
+          const item = document.createElement("li");
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "hit";
+          button.dataset.seq = m.seq;
+          button.append(`#${m.seq} ${m.host ? m.host + " " : ""}`, marked(m.text, query));
+          button.addEventListener("click", () => p && jump(p, m.seq));
+          item.append(button);
+          hits.append(item);
+        }
+      }, 250);
+    });
+  });
+
+  /* States, times, progress */
+
+  function setState(el, state, label) {
+    el.dataset.state = state;
+    if (label !== undefined) el.textContent = label;
+    el.className = el.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
+  }
+
+  function duration(seconds) {
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+  }
+
+  function ticks() {
+    document.querySelectorAll("[data-step-time]").forEach((el) => {
+      const started = Date.parse(el.dataset.started || "");
+      const finished = Date.parse(el.dataset.finished || "");
+      const badge = document.querySelector(`[data-step-state="${el.dataset.stepTime}"]`);
+      if (!isNaN(started) && !isNaN(finished)) el.textContent = duration(Math.max(0, (finished - started) / 1000));
+      else if (!isNaN(started) && badge && badge.dataset.state === "running")
+        el.textContent = fmt(root.dataset.msgRunning, { time: duration(Math.max(0, (Date.now() - started) / 1000)) });
+      else el.textContent = "";
+    });
+  }
+
+  function progress() {
+    const states = [...document.querySelectorAll("[data-step-state]")].map((el) => el.dataset.state);
+    const done = states.filter((s) => DONE.has(s)).length;
+    const bar = document.querySelector("progress[data-progress]");
+    if (bar) {
+      bar.max = states.length;
+      bar.value = done;
+    }
+    const label = document.querySelector("[data-progress-text]");
+    if (label) label.textContent = fmt(root.dataset.msgProgress, { done, total: states.length });
+  }
+
+  function readerIsBusy() {
+    const active = document.activeElement;
+    if (active && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName) && active.type !== "checkbox") return true;
+    if (active && active.type === "checkbox" && active.form) return true; // ticking a checklist
+    return [...panels.values()].some((p) => !following(p) || p.query || p.detached);
+  }
+
+  function changed() {
+    // Buttons and forms depend on the new state: reload, unless that would disturb someone reading or typing.
+    clearTimeout(changeTimer);
+    changeTimer = setTimeout(() => {
+      if (readerIsBusy()) {
+        if (notice) notice.hidden = false;
+      } else {
+        window.location.reload();
+      }
+    }, 400);
+  }
+
+  function state(m) {
+    if (m.type === "step") {
+      const badges = document.querySelectorAll(`[data-step-state="${m.step}"]`);
+      const before = badges.length ? badges[0].dataset.state : null;
+      badges.forEach((el) => setState(el, m.state, m.state_label));
+      const time = document.querySelector(`[data-step-time="${m.step}"]`);
+      if (time) {
+        time.dataset.started = m.started_at || "";
+        time.dataset.finished = m.finished_at || "";
+      }
+      ticks();
+      progress();
+      if (before !== m.state && NEEDS_PERSON.has(m.state)) changed();
+    } else if (m.type === "run") {
+      const el = document.querySelector("[data-run-state]");
+      if (!el || el.dataset.state === m.state) return;
+      setState(el, m.state, m.state_label);
+      changed();
+    }
+  }
+
+  /* The socket */
 
   function show(messages) {
     const byPanel = new Map();
@@ -108,116 +405,73 @@
     for (const [p, lines] of byPanel) append(p, lines);
   }
 
-  async function fillGap() {
-    for (;;) {
-      const data = await fetchJson({ after: last, limit: 5000 });
-      show(data.messages);
-      if (data.messages.length < 5000) return;
+  async function fillGap(upto) {
+    while (last < upto) {
+      const data = await fetchJson({ after: last, limit: Math.min(5000, upto - last) });
+      const missing = data.messages.filter((m) => m.seq <= upto);
+      if (!missing.length) return; // nothing stored there: no line is missing after all
+      root.dataset.filled = String(parseInt(root.dataset.filled, 10) + missing.length);
+      show(missing);
     }
   }
 
-  function setText(selector, text, state) {
-    document.querySelectorAll(selector).forEach((el) => {
-      el.textContent = text;
-      if (state) el.className = el.className.replace(/\bstate-\S+/g, "").trim() + " state-" + state;
-    });
-  }
-
-  function progress() {
-    const bar = document.querySelector("progress[data-progress]");
-    if (!bar) return;
-    const states = [...document.querySelectorAll("[data-step-state]")].map((el) => el.dataset.state);
-    bar.max = states.length;
-    bar.value = states.filter((s) => DONE.has(s)).length;
-    const label = document.querySelector("[data-progress-text]");
-    if (label) label.textContent = `${bar.value} / ${bar.max}`;
-  }
-
-  function maybeReload() {
-    // Buttons and forms depend on the new state: refresh the page unless someone is typing in it.
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => {
-      const active = document.activeElement;
-      if (active && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName) && active.type !== "checkbox") {
-        if (banner) { banner.hidden = false; banner.textContent = root.dataset.msgChanged; }
-        return;
-      }
-      window.location.reload();
-    }, 400);
-  }
-
-  function state(m) {
-    if (m.type === "step") {
-      document.querySelectorAll(`[data-step-state="${m.step}"]`).forEach((el) => { el.dataset.state = m.state; });
-      setText(`[data-step-state="${m.step}"]`, m.state_label, m.state);
-      if (m.started_at && m.finished_at) {
-        const seconds = Math.max(0, (Date.parse(m.finished_at) - Date.parse(m.started_at)) / 1000);
-        setText(`[data-step-time="${m.step}"]`, seconds.toFixed(1) + " s");
-      }
-      progress();
-      if (NEEDS_PERSON.has(m.state)) maybeReload();
-    } else if (m.type === "run") {
-      const el = document.querySelector("[data-run-state]");
-      const before = el ? el.dataset.state : null;
-      setText("[data-run-state]", m.state_label, m.state);
-      if (el) el.dataset.state = m.state;
-      if (before !== m.state) maybeReload();
-    }
-  }
-
-  function onFrame(event) {
-    const messages = JSON.parse(event.data);
-    const logs = messages.filter((m) => m.type === "log");
-    if (logs.length && logs[0].seq > last + 1) {
-      fillGap().then(() => show(logs));  // a hole: the database has every line
-    } else {
-      show(logs);
-    }
+  async function onFrame(text) {
+    const messages = JSON.parse(text);
+    const logs = messages.filter((m) => m.type === "log" && m.seq > last);
+    if (logs.length && logs[0].seq > last + 1) await fillGap(logs[0].seq - 1); // a hole: the database has it
+    show(logs);
     messages.filter((m) => m.type !== "log").forEach(state);
+  }
+
+  function connectionLost() {
+    lost = true;
+    clearTimeout(hideTimer);
+    if (!banner) return;
+    banner.hidden = false;
+    banner.className = "banner bad";
+    banner.textContent = root.dataset.msgLost;
+  }
+
+  function connectionBack() {
+    retry = 500;
+    if (!lost) return;
+    lost = false;
+    if (!banner) return;
+    banner.className = "banner ok";
+    banner.textContent = root.dataset.msgRestored;
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(() => {
+      banner.hidden = true;
+    }, 3000);
   }
 
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + root.dataset.ws + "?after=" + last);
-    socket.onmessage = onFrame;
-    socket.onopen = () => {
-      retry = 500;
-      if (lost && banner) {
-        lost = false;
-        banner.textContent = root.dataset.msgRestored;
-        banner.className = "banner ok";
-        setTimeout(() => { banner.hidden = true; }, 3000);
+    const ws = new WebSocket(scheme + window.location.host + root.dataset.ws + "?after=" + last);
+    socket = ws;
+    ws.onmessage = (event) => enqueue(() => onFrame(event.data));
+    ws.onopen = connectionBack;
+    ws.onclose = (event) => {
+      if (socket !== ws) return;
+      if (event.code === 4401 || event.code === 4403) {
+        connectionLost(); // refused (logged out, role taken away): reconnecting will not help
+        return;
       }
-    };
-    socket.onclose = (event) => {
-      if (event.code === 4401 || event.code === 4403) return;  // refused: reconnecting will not help
-      lost = true;
-      if (banner) { banner.hidden = false; banner.className = "banner bad"; banner.textContent = root.dataset.msgLost; }
+      connectionLost();
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 5000);
     };
   }
 
-  document.querySelectorAll("[data-log-search]").forEach((input) => {
-    const key = input.dataset.logSearch;
-    const hits = document.querySelector(`[data-log-hits="${key}"]`);
-    let timer = null;
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(async () => {
-        if (!hits) return;
-        hits.textContent = "";
-        if (!input.value) return;
-        const data = await fetchJson({ step: key === "run" ? "" : key, q: input.value, limit: 200 });
-        for (const m of data.messages) {
-          const li = document.createElement("li");
-          li.textContent = `#${m.seq}  ${lineText(m)}`;
-          hits.appendChild(li);
-        }
-      }, 250);
-    });
-  });
+  /* Start: the server rendered the tail of the run; short panels get their step's own tail. */
 
-  Promise.all([...document.querySelectorAll("[data-step-log]")].map((el) => loadTail(panel(el.dataset.stepLog === "run" ? null : el.dataset.stepLog))))
-    .finally(() => { progress(); connect(); });
+  document.querySelectorAll("[data-step-log]").forEach((el) => {
+    const p = panel(el.dataset.stepLog === "run" ? null : el.dataset.stepLog);
+    toBottom(p);
+    if (el.childElementCount < PAGE && el.dataset.stepStateNow !== "pending") enqueue(() => loadTail(p));
+  });
+  ticks();
+  progress();
+  setInterval(ticks, 1000);
+  connect();
 })();

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from procedures import emitter
-from procedures.models import ProcedureRun
+from procedures.models import ProcedureRun, StepRun
 from procedures.models.logs import store_lines
 from procedures.plan import Plan, text
 from procedures.routing import websocket_urlpatterns
@@ -26,6 +26,11 @@ def make_run(domain, user) -> ProcedureRun:
     return ProcedureRun.objects.create(
         cluster=master.cluster, procedure="k5-1a", plan=plan.as_json(), plan_digest=plan.digest, planned_by=user
     )
+
+
+def add_steps(run, count: int) -> None:
+    for position, key in enumerate(("one", "two", "three")[:count], start=1):
+        StepRun.objects.create(run=run, position=position, key=key, kind="command")
 
 
 def write_lines(run, first: int, last: int, *, push: bool = True) -> None:
@@ -110,6 +115,7 @@ async def test_state_changes_follow_the_lines_written_before_them(operator, doma
     run = await database_sync_to_async(make_run)(domain, operator)
     ws = await connect(operator, run.pk)
     assert (await ws.connect())[0]
+    assert [m["type"] for m in json.loads(await ws.receive_from())] == ["run"]  # the states on connecting
     await database_sync_to_async(write_lines)(run, 1, 3, push=False)
     await database_sync_to_async(emitter.publish_run)(run.pk)
     messages = await receive_until(ws, 3)
@@ -117,6 +123,20 @@ async def test_state_changes_follow_the_lines_written_before_them(operator, doma
         messages.extend(json.loads(await ws.receive_from(timeout=5)))
     assert [m["type"] for m in messages] == ["log", "log", "log", "run"]
     assert messages[-1]["state"] == "planned"
+    await ws.disconnect()
+
+
+async def test_after_the_backlog_a_viewer_learns_the_current_state_of_the_run_and_each_step(operator, domain):
+    run = await database_sync_to_async(make_run)(domain, operator)
+    await database_sync_to_async(add_steps)(run, 2)
+    await database_sync_to_async(write_lines)(run, 1, 3, push=False)
+    ws = await connect(operator, run.pk)
+    assert (await ws.connect())[0]
+    messages = await receive_until(ws, 3)
+    while not any(m["type"] == "run" for m in messages):
+        messages.extend(json.loads(await ws.receive_from(timeout=5)))
+    assert [m["type"] for m in messages] == ["log", "log", "log", "run", "step", "step"]
+    assert [(m["key"], m["state"]) for m in messages[4:]] == [("one", "pending"), ("two", "pending")]
     await ws.disconnect()
 
 
