@@ -551,7 +551,7 @@ def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: s
         if step.state == StepState.SUCCEEDED:
             _release(run, step=step)
             _resume(run, by=user, address=address)
-            _advance(run, by=user, address=address)
+            _advance(run, address=address)  # the next step is the run's work, not the signer's (four-eyes)
         else:
             _wait(run, WaitReason.FAILURE, note)
     return step
