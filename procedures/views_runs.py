@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _  # lazy: RUN_ACTIONS and STEP_ACTIONS are built at import
 from django.views import View
 from django.views.generic import ListView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
