@@ -1,0 +1,206 @@
+"""``python -m benchmarks [--smoke] [--figures a,b] [--out-dir DIR] [--no-production]``.
+
+Brings up a lab on a free 127.x octet, then runs one process per profile (``benchmarks.worker``):
+embedded (temporary SQLite file, in-memory channel layer, executor threads inside Daphne) and production
+(a fresh PostgreSQL database on 127.0.0.1:5432, Redis, a Celery worker). Writes ``latest.json`` and a dated
+copy into the output folder (``benchmarks/results/`` for a full run; a temporary folder for ``--smoke``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.harness import ROOT, machine
+
+FULL = {
+    "clusters": 10,
+    "viewers": 20,
+    "repeats": 3,
+    "throughput_lines": 100_000,
+    "persist_lines": 100_000,
+    "latency_slow_s": 30,
+    "latency_fast_s": 10,
+    "concurrent_runs": 10,
+    "concurrent_rate": 500,
+    "concurrent_s": 20,
+    "big_lines": 1_000_000,
+    "timeout": 300,
+}
+SMOKE = {
+    "clusters": 2,
+    "viewers": 20,
+    "repeats": 1,
+    "throughput_lines": 2_000,
+    "persist_lines": 2_000,
+    "latency_slow_s": 0.5,
+    "latency_fast_s": 0.2,
+    "concurrent_runs": 2,
+    "concurrent_rate": 50,
+    "concurrent_s": 1,
+    "big_lines": 5_000,
+    "timeout": 60,
+}
+EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step")
+PRODUCTION_FIGURES = ("persistence", "latency")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS = "redis://127.0.0.1:6379/14"  # a database of its own, so other users of this Redis are not disturbed
+
+
+def _env(folder: Path, profile: str, database_url: str = "") -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "PORTAL_VAR_DIR": str(folder / "var"),
+            "PORTAL_PROFILE": profile,
+            "PORTAL_LOG_LEVEL": "ERROR",
+            "PORTAL_LAB_DIR": str(folder / "var" / "lab"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("PORTAL_DISPATCH", None)
+    if profile == "production":
+        env.update({"DATABASE_URL": database_url, "REDIS_URL": REDIS, "CELERY_BROKER_URL": REDIS})
+    return env
+
+
+def _pg(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _worker(profile: str, figures, sizes: dict, lab_root: Path, folder: Path, env: dict) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "result.json"
+    argv = [sys.executable, "-m", "benchmarks.worker", "--profile", profile, "--lab", str(lab_root), "--folder",
+            str(folder), "--sizes", json.dumps(sizes), "--figures", ",".join(figures), "--out", str(out)]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=ROOT, check=False)  # noqa: S603
+    result = json.loads(out.read_text()) if out.exists() else {}
+    result["worker_exit"] = proc.returncode
+    result["worker_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="every figure with tiny sizes (seconds, not minutes)")
+    parser.add_argument("--figures", default="", help="comma-separated subset of: " + ", ".join(EMBEDDED_FIGURES))
+    parser.add_argument("--out-dir", default="", help="where latest.json goes (default benchmarks/results)")
+    parser.add_argument("--no-production", action="store_true", help="skip the PostgreSQL + Redis + Celery variant")
+    parser.add_argument("--size", action="append", default=[], metavar="KEY=N", help="override a size: repeats=1")
+    parser.add_argument(
+        "--parallel",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the two profiles at the same time (default: only with --smoke, where timings do not matter)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of Daphne, Celery)")
+    args = parser.parse_args(argv)
+
+    sizes = dict(SMOKE if args.smoke else FULL)
+    for item in args.size:
+        key, _, value = item.partition("=")
+        if key not in sizes:
+            parser.error(f"unknown size {key!r}; known: {', '.join(sizes)}")
+        sizes[key] = type(sizes[key])(float(value)) if isinstance(sizes[key], int) else float(value)
+    wanted = [f for f in args.figures.split(",") if f] or list(EMBEDDED_FIGURES)
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    out_dir = Path(args.out_dir) if args.out_dir else (tmp / "results" if args.smoke else ROOT / "benchmarks/results")
+    os.environ.update(_env(tmp / "setup", "embedded"))  # the lab builds its folders; no database is touched here
+    from benchmarks.world import bench_spec
+    from clusters.lab import Lab
+
+    started = time.perf_counter()
+    report = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": "smoke" if args.smoke else "full",
+        "sizes": sizes,
+        "machine": machine(),
+        "note": "measured on a shared 2-core machine while other agents were working on it; "
+        "every ratio compares two figures taken minutes apart in the same run",
+    }
+    lab = Lab.from_spec(bench_spec(sizes["clusters"]), tmp / "lab")
+    database = f"portal_bench_{os.getpid()}"
+    try:
+        lab.up()
+        jobs = {"embedded": (wanted, _env(tmp / "embedded", "embedded"))}
+        production_figures = [f for f in PRODUCTION_FIGURES if f in wanted]
+        reason = ""
+        if args.no_production:
+            reason = "skipped by --no-production"
+        elif production_figures:
+            try:
+                _pg(f'CREATE DATABASE "{database}"')
+                url = f"postgresql://postgres@127.0.0.1:5432/{database}"
+                jobs["production"] = (production_figures, _env(tmp / "production", "production", url))
+            except Exception as e:
+                reason = f"PostgreSQL on 127.0.0.1:5432 could not be used: {e.__class__.__name__}: {e}"
+        parallel = args.smoke if args.parallel is None else args.parallel
+        with ThreadPoolExecutor(max_workers=len(jobs) if parallel else 1) as pool:
+            futures = {
+                name: pool.submit(_worker, name, figs, sizes, lab.root, tmp / name, env)
+                for name, (figs, env) in jobs.items()
+            }
+            results = {name: future.result() for name, future in futures.items()}
+        embedded, production = results["embedded"], results.get("production", {})
+    finally:
+        lab.down()
+        try:
+            _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        except Exception as e:
+            print(f"could not drop {database}: {e}", file=sys.stderr)
+
+    def part(profile_result: dict, name: str):
+        if name in profile_result:
+            return profile_result[name]
+        return {"not_measured": reason or f"the {profile_result.get('profile', 'profile')} run ended early"}
+
+    figures: dict = {}
+    if "throughput" in wanted:
+        figures["throughput"] = part(embedded, "throughput")
+    if "persistence" in wanted:
+        figures["persistence"] = {
+            "sqlite": part(embedded, "persistence"),
+            "postgresql": part(production, "persistence"),
+        }
+    if "latency" in wanted:
+        figures["latency"] = {"embedded": part(embedded, "latency"), "production": part(production, "latency")}
+    if "concurrency" in wanted:
+        figures["concurrency"] = part(embedded, "concurrency")
+    if "big_step" in wanted:
+        figures["big_step"] = part(embedded, "big_step")
+    report["figures"] = figures
+    report["workers"] = {
+        name: {k: r.get(k) for k in ("worker_exit", "worker_s", "setup_migrate_s")}
+        for name, r in (("embedded", embedded), ("production", production))
+        if r
+    }
+    report["total_s"] = round(time.perf_counter() - started, 1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    (out_dir / "latest.json").write_text(text)
+    (out_dir / f"{dt.date.today().isoformat()}{'-smoke' if args.smoke else ''}.json").write_text(text)
+    print(f"wrote {out_dir / 'latest.json'}")
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"kept {tmp}")
+    failed = [n for n, r in (("embedded", embedded), ("production", production)) if r and r.get("worker_exit")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

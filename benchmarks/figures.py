@@ -1,0 +1,451 @@
+"""The figures. Each returns a JSON-able dict holding its measurement, its baseline from the same run and the ratio.
+
+Every figure runs against the portal served by Daphne in its own process (``harness.Portal``), with runs
+started by the operator's POST and watched through real websockets. Baselines run the same command on the
+same lab node, just before or after, so load from other work on the machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from benchmarks.harness import (
+    Viewer,
+    cpu_seconds,
+    fabric_timed,
+    flood_command,
+    median,
+    paced_command,
+    percentiles,
+    ratio,
+    request,
+    start_run,
+    stream_lines,
+    watch_run,
+)
+
+
+def _node(ctx, cluster):
+    return ctx.world.lab.node(ctx.world.node1(cluster).host_name)
+
+
+def _stored(run_id: int) -> dict:
+    from procedures.models import RunLogLine, StepRun
+
+    step = StepRun.objects.filter(run_id=run_id).first()
+    return {
+        "stored_lines": RunLogLine.objects.filter(run_id=run_id).count(),
+        "stored_out_lines": RunLogLine.objects.filter(run_id=run_id, stream="out").count(),
+        "step_state": step.state if step else None,
+        "step_seconds": round((step.finished_at - step.started_at).total_seconds(), 3)
+        if step and step.finished_at and step.started_at
+        else None,
+    }
+
+
+def _portal_pass(ctx, cluster, command: str, kind: str, viewers: int, timeout: float):
+    """Plan+approve a run (not timed), connect the viewers, start it, wait until every viewer saw it finish."""
+    world, portal = ctx.world, ctx.portal
+    run, step = world.new_run(cluster, command)
+    watchers = [Viewer(portal, world.sessions["viewer"], run.pk, step.pk, kind) for _ in range(viewers)]
+    cpu_before = portal.cpu()
+    me_before = cpu_seconds(os.getpid())
+    t0 = asyncio.run(watch_run(watchers, lambda: start_run(portal, world.sessions["operator"], run.pk), timeout))
+    cpu_after = portal.cpu()
+    cpu = {k: round(cpu_after[k] - cpu_before.get(k, 0), 2) for k in cpu_after}
+    cpu["viewers_process"] = round(cpu_seconds(os.getpid()) - me_before, 2)
+    return run, step, watchers, t0, cpu
+
+
+# ---------------------------------------------------------------- throughput
+
+
+def throughput(ctx) -> dict:
+    """The 100,000-line step through the portal (stored, pushed to 20 viewers) vs bare Fabric vs ``ssh``."""
+    s = ctx.sizes
+    lines, viewers = s["throughput_lines"], s["viewers"]
+    cluster = ctx.world.clusters[0]
+    node = _node(ctx, cluster)
+    command = flood_command(lines)
+    fabric, ssh, portal_wall, portal_last_line, per_pass = [], [], [], [], []
+    for _ in range(s["repeats"]):
+        fabric.append(fabric_timed(node, str(ctx.world.lab.client_key_path), command))
+        ssh.append(ctx.ssh.timed(node.host_name, command))
+        run, _step, watchers, t0, cpu = _portal_pass(ctx, cluster, command, "flood", viewers, s["timeout"])
+        portal_wall.append(max(v.done_at for v in watchers) - t0)
+        portal_last_line.append(max(v.last_line_at or v.done_at for v in watchers) - t0)
+        per_pass.append(
+            {
+                "run": run.pk,
+                "wall_s": round(portal_wall[-1], 3),
+                "all_viewers_last_line_s": round(portal_last_line[-1], 3),
+                "first_viewer_done_s": round(min(v.done_at for v in watchers) - t0, 3),
+                "first_line_s": round(min(v.first_line_at or v.done_at for v in watchers) - t0, 3),
+                "cpu_seconds": cpu,
+                **_stored(run.pk),
+                "viewers": [v.report(lines) for v in watchers],
+            }
+        )
+    wall = median(portal_wall)
+    return {
+        "command": command,
+        "lines": lines,
+        "bytes": lines * 51,
+        "viewers": viewers,
+        "repeats": s["repeats"],
+        "portal_s": wall,
+        "portal_last_line_s": median(portal_last_line),
+        "fabric_s": median(fabric),
+        "ssh_s": median(ssh),
+        "ratio_vs_fabric": ratio(wall, median(fabric)),
+        "ratio_vs_ssh": ratio(wall, median(ssh)),
+        "samples": {
+            "portal_s": [round(x, 3) for x in portal_wall],
+            "fabric_s": [round(x, 3) for x in fabric],
+            "ssh_s": [round(x, 3) for x in ssh],
+        },
+        "viewers_all_lines_once_in_order": all(v["all_once_in_order"] for p in per_pass for v in p["viewers"]),
+        "viewer_out_lines": sorted({v["out_lines"] for p in per_pass for v in p["viewers"]}),
+        "passes": per_pass,
+        "target": {"ratio_vs_fabric_max": 1.5, "aim": 1.2},
+        "meets_target": ratio(wall, median(fabric)) is not None and ratio(wall, median(fabric)) <= 1.5,
+        "measured": "portal_s: from the operator's POST to start until every viewer has the step's final state "
+        "(all lines before it); fabric_s: Connection open + run(hide=True) + close; ssh_s: the ssh client, "
+        "stdout to /dev/null. Medians of the repeats.",
+    }
+
+
+# ---------------------------------------------------------------- persistence alone
+
+
+def _rows(run_id: int, step_id: int, lines: int, first_seq: int) -> list[tuple]:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return [
+        (run_id, step_id, 1, "bench01a (node 1)", first_seq + i, "out",
+         f"line {i + 1:07d} of {lines:07d} abcdefghijklmnopqrstuvwxyz", now)
+        for i in range(lines)
+    ]  # fmt: skip
+
+
+def persistence(ctx) -> dict:
+    """The portal's log writer vs raw inserts of the same rows, in the same batches, into the same table."""
+    from django.db import connection, transaction
+
+    from procedures.engine import StepLog
+    from procedures.models import RunLogLine
+    from procedures.models.logs import store_lines
+
+    lines, batch = ctx.sizes["persist_lines"], 1000
+    cluster = ctx.world.clusters[-1]
+    results = {"lines": lines, "batch": batch, "database": connection.vendor}
+
+    # 1. store_lines (the writer's insert), one transaction per batch of 1,000.
+    run, step = ctx.world.new_run(cluster, "true", key="persist-a")
+    rows = _rows(run.pk, step.pk, lines, 1)
+    started = time.perf_counter()
+    for i in range(0, lines, batch):
+        with transaction.atomic():
+            store_lines(rows[i : i + batch])
+    results["store_lines_s"] = round(time.perf_counter() - started, 4)
+
+    # 2. The whole writer: StepLog splitting 64 KiB chunks, numbering, masking, flushing on its thread.
+    run2, step2 = ctx.world.new_run(cluster, "true", key="persist-b")
+    text = "".join(r[6] + "\n" for r in rows)
+    step2.attempt = 1
+    started = time.perf_counter()
+    with StepLog(step2) as steplog:
+        for i in range(0, len(text), 65536):
+            steplog.add("bench01a (node 1)", "out", text[i : i + 65536])
+    results["steplog_s"] = round(time.perf_counter() - started, 4)
+    results["steplog_stored"] = RunLogLine.objects.filter(run_id=run2.pk).count()
+
+    # 3. The raw baseline, without Django: sqlite3 executemany / psycopg COPY, same batches, same table.
+    run3, step3 = ctx.world.new_run(cluster, "true", key="persist-c")
+    raw_rows = _rows(run3.pk, step3.pk, lines, 1)
+    table = RunLogLine._meta.db_table
+    columns = "run_id, step_id, attempt, host, seq, stream, text, at"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        db = sqlite3.connect(connection.settings_dict["NAME"], timeout=30, isolation_level=None)
+        sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+        values = [(*r[:7], r[7].isoformat(sep=" ").replace("+00:00", "")) for r in raw_rows]
+        started = time.perf_counter()
+        for i in range(0, lines, batch):
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(sql, values[i : i + batch])
+            db.execute("COMMIT")
+        results["raw_s"] = round(time.perf_counter() - started, 4)
+        results["raw"] = "sqlite3 executemany"
+        db.close()
+        key = "ratio_vs_executemany"
+    else:
+        import psycopg
+
+        params = connection.get_connection_params()
+        with psycopg.connect(**params, autocommit=False) as pg:
+            started = time.perf_counter()
+            for i in range(0, lines, batch):
+                with pg.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for r in raw_rows[i : i + batch]:
+                        copy.write_row(r)
+                pg.commit()
+            results["raw_s"] = round(time.perf_counter() - started, 4)
+        results["raw"] = "psycopg COPY"
+        key = "ratio_vs_copy"
+    results["raw_stored"] = RunLogLine.objects.filter(run_id=run3.pk).count()
+    results[key] = ratio(results["store_lines_s"], results["raw_s"])
+    results["steplog_" + key] = ratio(results["steplog_s"], results["raw_s"])
+    RunLogLine.objects.filter(run_id__in=[run.pk, run2.pk, run3.pk])._raw_delete(RunLogLine.objects.db)
+    return results
+
+
+# ---------------------------------------------------------------- latency
+
+
+def latency(ctx) -> dict:
+    """Printed on the node → arrived at a websocket client, at a slow and a fast rate, vs the ``ssh`` client."""
+    s = ctx.sizes
+    cluster = ctx.world.clusters[0]
+    node = _node(ctx, cluster)
+    out = {"profile": ctx.profile, "viewers": s["viewers"]}
+    for name, rate, seconds, target in (
+        ("slow", 10, s["latency_slow_s"], 100),
+        ("fast", 5000, s["latency_fast_s"], 250),
+    ):
+        n = max(5, int(rate * seconds))
+        command = paced_command(rate, n)
+        baseline = percentiles(ctx.ssh.latencies(node.host_name, command))
+        run, _step, watchers, _t0, cpu = _portal_pass(ctx, cluster, command, "paced", s["viewers"], s["timeout"])
+        measured = percentiles([x for v in watchers for x in v.latencies])
+        out[name] = {
+            "rate_lines_per_s": rate,
+            "lines": n,
+            "portal_ms": measured,
+            "ssh_ms": baseline,
+            "ratio_vs_ssh": ratio(measured["p95"], baseline["p95"]),
+            "target_p95_ms": target,
+            "meets_target": measured["p95"] is not None and measured["p95"] <= target,
+            "cpu_seconds": cpu,
+            "viewers": [v.report(n) for v in watchers],
+            "viewers_all_lines_once_in_order": all(v.report(n)["all_once_in_order"] for v in watchers),
+            **_stored(run.pk),
+        }
+    out["measured"] = (
+        "each line carries the node's clock when printed (flushed per line); arrival is the client's clock when "
+        "the frame holding it arrives; ratio_vs_ssh compares p95 with the ssh client reading the same command"
+    )
+    return out
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def concurrency(ctx) -> dict:
+    """N runs at once (one per cluster) while one client keeps reading run pages and the log API."""
+    from django.urls import reverse
+
+    from procedures.models import StepRun
+
+    s = ctx.sizes
+    world, portal = ctx.world, ctx.portal
+    n_runs = min(s["concurrent_runs"], len(world.clusters))
+    rate, seconds = s["concurrent_rate"], s["concurrent_s"]
+    lines = int(rate * seconds)
+    runs = [world.new_run(c, paced_command(rate, lines)) for c in world.clusters[:n_runs]]
+    viewer = world.sessions["viewer"]
+
+    def paths(i: int) -> tuple[str, str]:
+        run, step = runs[i % len(runs)]
+        api = reverse("procedures:run-log", args=[run.pk])
+        return reverse("procedures:run-detail", args=[run.pk]), f"{api}?step={step.pk}&before=0&limit=500"
+
+    def sample(page_times, api_times, i, errors):
+        page, api = paths(i)
+        for path, into in ((page, page_times), (api, api_times)):
+            status, _body, elapsed = request(portal, viewer, "GET", path)
+            if status != 200:
+                errors.append(f"{path}: HTTP {status}")
+            into.append(elapsed)
+
+    started = time.perf_counter()
+    for run, _step in runs:
+        start_run(portal, world.sessions["operator"], run.pk)
+    page_busy, api_busy, errors = [], [], []
+    i = 0
+    run_ids = [r.pk for r, _s in runs]
+    deadline = time.monotonic() + s["timeout"]
+    while time.monotonic() < deadline:
+        sample(page_busy, api_busy, i, errors)
+        i += 1
+        if i % 5 == 0 and not StepRun.objects.filter(run_id__in=run_ids, state__in=("pending", "running")).exists():
+            break
+    all_done_s = time.perf_counter() - started
+    page_idle, api_idle = [], []
+    for j in range(max(10, min(i, 50))):
+        sample(page_idle, api_idle, j, errors)
+    stored = [_stored(r) for r in run_ids]
+    busy_page, busy_api = percentiles(page_busy), percentiles(api_busy)
+    idle_page, idle_api = percentiles(page_idle), percentiles(api_idle)
+    return {
+        "runs": n_runs,
+        "lines_per_run": lines,
+        "rate_per_run": rate,
+        "wall_s": round(all_done_s, 3),
+        "run_page_ms": busy_page,
+        "log_api_ms": busy_api,
+        "idle_run_page_ms": idle_page,
+        "idle_log_api_ms": idle_api,
+        "run_page_ratio_vs_idle": ratio(busy_page["p95"], idle_page["p95"]),
+        "log_api_ratio_vs_idle": ratio(busy_api["p95"], idle_api["p95"]),
+        "errors": errors[:20],
+        "all_runs_succeeded": all(x["step_state"] == "succeeded" for x in stored),
+        "all_lines_stored": all(x["stored_out_lines"] == lines for x in stored),
+        "runs_detail": stored,
+        "measured": "one client alternates GET run page / GET log API (the tail the page asks for) over the "
+        "runs while they execute; the idle figures are the same requests right after they all finished",
+    }
+
+
+# ---------------------------------------------------------------- the million-line step
+
+
+def big_step(ctx) -> dict:
+    """A 1,000,000-line step: the run page's tail in Chromium, its responsiveness, the full download."""
+    from django.urls import reverse
+
+    from procedures.models import StepRun
+
+    s = ctx.sizes
+    world, portal = ctx.world, ctx.portal
+    lines = s["big_lines"]
+    cluster = world.clusters[0]
+    node = _node(ctx, cluster)
+    command = flood_command(lines)
+    ssh_s = ctx.ssh.timed(node.host_name, command)
+    run, step = world.new_run(cluster, command)
+    started = time.perf_counter()
+    start_run(portal, world.sessions["operator"], run.pk)
+    deadline = time.monotonic() + s["timeout"] * 4
+    while StepRun.objects.filter(pk=step.pk, state__in=("pending", "running")).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the million-line step did not finish")
+        time.sleep(0.25)
+    step_done_s = time.perf_counter() - started
+    stored = _stored(run.pk)
+    out = {"lines": lines, "bytes": lines * 51, "command": command, "step_done_s": round(step_done_s, 3), **stored,
+           "ssh_s": round(ssh_s, 3), "step_ratio_vs_ssh": ratio(step_done_s, ssh_s)}  # fmt: skip
+    out["browser"] = _browser(ctx, run, step, lines)
+    tail_s = out["browser"].get("tail_visible_s")
+    out["browser"]["target_tail_s"] = 2.0
+    out["browser"]["meets_target"] = tail_s is not None and tail_s <= 2.0
+    download = reverse("procedures:run-log-download", args=[run.pk])
+    status, size, got, seconds, last = stream_lines(portal, world.sessions["viewer"], download)
+    out["download"] = {
+        "url": download,
+        "status": status,
+        "bytes": size,
+        "lines": got,
+        "seconds": round(seconds, 3),
+        "complete": status == 200 and got == stored["stored_lines"],
+        "last_line": last[-80:],
+        "ssh_s": round(ssh_s, 3),
+        "ratio_vs_ssh": ratio(seconds, ssh_s),
+    }
+    from benchmarks.urls import BENCH_ADDED
+
+    out["log_urls_added_by_bench"] = BENCH_ADDED
+    return out
+
+
+LONG_TASKS = """
+window.__longTasks = [];
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+  }).observe({ type: "longtask", buffered: true });
+} catch (e) { window.__longTasks = null; }
+"""
+
+
+def _browser(ctx, run, step, lines: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.base import CHROMIUM_ARGS
+
+    portal, session = ctx.portal, ctx.world.sessions["viewer"]
+    tail = f"line {lines:07d} of {lines:07d}"
+    result: dict = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(locale="en", extra_http_headers={"Accept-Language": "en"})
+            context.add_cookies([{"name": "sessionid", "value": session.sessionid, "url": portal.base}])
+            context.add_init_script(LONG_TASKS)
+            page = context.new_page()
+            selector = f'[data-step-log="{step.pk}"]'
+            check = (
+                "([sel, tail]) => { const el = document.querySelector(sel); if (!el) return false;"
+                " const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 60;"
+                " return el.textContent.includes(tail) && atEnd; }"
+            )
+            started = time.perf_counter()
+            page.goto(f"{portal.base}/procedures/runs/{run.pk}/", wait_until="commit")
+            page.wait_for_function(check, arg=[selector, tail], timeout=60_000, polling=20)
+            result["tail_visible_s"] = round(time.perf_counter() - started, 3)
+            page.wait_for_load_state("load")
+            result["load_event_s"] = round(time.perf_counter() - started, 3)
+            result["live_script"] = page.evaluate("() => !!document.querySelector('script[src*=\"run_live\"]')")
+            rtts = []
+            for _ in range(20):
+                t = time.perf_counter()
+                page.evaluate("() => 1")
+                rtts.append(time.perf_counter() - t)
+                time.sleep(0.05)
+            result["evaluate_round_trip_ms"] = percentiles(rtts)
+            # Scrolling up must bring earlier lines (no cut-off): wait for a line before the first one shown.
+            first_shown = page.evaluate(
+                "(sel) => { const el = document.querySelector(sel);"
+                " const m = el.textContent.match(/line (\\d{7}) of/); return m ? parseInt(m[1], 10) : null; }",
+                selector,
+            )
+            result["first_line_shown"] = first_shown
+            t = time.perf_counter()
+            page.evaluate("(sel) => { const el = document.querySelector(sel); el.scrollTop = 0; "
+                          "el.dispatchEvent(new Event('scroll')); }", selector)  # fmt: skip
+            try:
+                page.wait_for_function(
+                    "([sel, first]) => { const el = document.querySelector(sel);"
+                    " const m = el.textContent.match(/line (\\d{7}) of/); return m && parseInt(m[1], 10) < first; }",
+                    arg=[selector, first_shown or 0],
+                    timeout=10_000,
+                )
+                result["earlier_lines_on_scroll_s"] = round(time.perf_counter() - t, 3)
+            except Exception:  # the page did not load earlier lines: recorded, not fatal
+                result["earlier_lines_on_scroll_s"] = None
+            tasks = page.evaluate("() => window.__longTasks")
+            if tasks is not None:
+                result["long_tasks"] = len(tasks)
+                result["longest_task_ms"] = round(max(tasks), 1) if tasks else 0
+                result["total_blocking_ms"] = round(sum(max(0.0, x - 50) for x in tasks), 1)
+            result["responsive"] = (
+                result["evaluate_round_trip_ms"]["p95"] is not None
+                and result["evaluate_round_trip_ms"]["p95"] < 200
+                and result.get("longest_task_ms", 0) < 1000
+            )
+        finally:
+            browser.close()
+    return result
+
+
+FIGURES = {
+    "throughput": throughput,
+    "persistence": persistence,
+    "latency": latency,
+    "concurrency": concurrency,
+    "big_step": big_step,
+}
