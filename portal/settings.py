@@ -98,11 +98,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env.str("PORTAL_TEST_DB", default=str(VAR_DIR / f"test_portal_{os.getpid()}.sqlite3"))
     }
+else:
+    # The same on a shared server (PostgreSQL): one test database per test process; a Celery worker or Daphne
+    # started by the production-profile suite (tests/prod) is pointed at it through DATABASE_URL.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("PORTAL_TEST_DB", default=f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "prefix": env.str("PORTAL_CHANNEL_PREFIX", default="asgi"),
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     )
@@ -175,6 +189,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False  # a lost step is reaped as interrupte
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("PORTAL_LONGEST_STEP_S", default=4 * 3600) + 600}
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = env.str("PORTAL_CELERY_QUEUE", default="celery")  # workers take it with -Q
 
 # Where the lab cluster keeps its nodes, shared disks, sshd configurations and keys (clusters/lab/).
 LAB_DIR = Path(env.str("PORTAL_LAB_DIR", default=str(VAR_DIR / "lab")))

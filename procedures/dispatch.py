@@ -40,13 +40,26 @@ def enqueue_step(step_id: int, attempt: int) -> None:
 def _send(step_id: int, attempt: int) -> None:
     how = mode()
     if how == "celery":
-        execute_step_task.delay(step_id, attempt)
+        send_to_workers(step_id, attempt)
     elif how == "inline":
         _execute(step_id, attempt)
     elif how == "none":
         requested.append((step_id, attempt))
     else:
         _thread_pool().submit(_in_thread, step_id, attempt)
+
+
+def send_to_workers(step_id: int, attempt: int) -> None:
+    """The Celery doorbell, through the portal's app (the web process never imports it otherwise).
+
+    The queue is read now, not when Celery was configured: a worker takes only the queues it is given (-Q).
+    Sending it twice is harmless, which is what a redelivery does: the step runs once (``claim_step``).
+    """
+    from portal.celery import app
+
+    app.send_task(
+        "procedures.execute_step", args=(step_id, attempt), queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
+    )
 
 
 def _thread_pool() -> ThreadPoolExecutor:

@@ -1,6 +1,7 @@
 """Shared test set-up. Each area keeps its fixtures in tests/fixtures/<area>.py, listed here."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
 
@@ -8,4 +9,20 @@ pytest_plugins = [
     "tests.fixtures.lab",
     "tests.fixtures.inventory",
     "tests.fixtures.runs",
+    "tests.fixtures.prod",
 ]
+
+PROD_SUITE = Path(__file__).resolve().parent / "prod"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/prod (the production profile: PostgreSQL, Redis, Celery) runs only when named on the command line.
+
+    `make test` names it in its second run with DATABASE_URL and REDIS_URL set; a plain `pytest` leaves it out,
+    and `pytest tests/prod` without that environment fails loudly (tests/prod/conftest.py), never skips.
+    """
+    if Path(collection_path).resolve() != PROD_SUITE:
+        return None
+    invoked = Path(config.invocation_params.dir)
+    named = [(invoked / str(arg).split("::")[0]).resolve() for arg in config.args]
+    return None if any(p == PROD_SUITE or PROD_SUITE in p.parents for p in named) else True
