@@ -107,7 +107,7 @@ def queue_for(user) -> Queue:
     steps = ("run__cluster__server__domain", "executed_by", "confirmed_by", "resolution_requested_by")
     runs = ("cluster__server__domain", "planned_by", "started_by")
     return Queue(
-        sign_off=list(steps_to_sign_off(user).select_related(*steps).prefetch_related("screenshots")
+        sign_off=list(steps_to_sign_off(user).select_related(*steps).prefetch_related("screenshots", "host_results")
                       .order_by("finished_at", "pk")),
         countersign=list(steps_to_countersign(user).select_related(*steps).order_by("pk")),
         approve=list(runs_to_approve(user).select_related(*runs).order_by("created_at", "pk")),

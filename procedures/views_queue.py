@@ -24,6 +24,8 @@ class QueueView(View):
                         if key in labels
                     ],
                     "screenshots": list(step.screenshots.all()),
+                    "commands": [(ref.label, ref.command) for ref in planned.hosts if ref.command],
+                    "results": [r for r in step.host_results.all() if r.attempt == step.attempt],
                     "note": _confirm_note(step),
                 }
             )

@@ -123,6 +123,7 @@ class FourEyesTest(BrowserTestCase):
         approver.get_by_test_id("queue-link").click()
         row = approver.get_by_test_id(f"queue-step-{run.steps.get(position=2).pk}")
         expect(row).to_contain_text("run-operator")
+        expect(row).to_contain_text("cmruncl -v")  # what was run, and where
         row.get_by_role("link", name="Open").click()
         approver.get_by_test_id("step-2-signoff").get_by_role("button", name="Sign off step").click()
         expect(approver.locator("ul.messages")).to_contain_text("Sign-off recorded.")
