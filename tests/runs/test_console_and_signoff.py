@@ -474,3 +474,33 @@ def test_audit_trail_cannot_be_altered_through_the_admin(client, state_world, ad
     history = client.get(reverse("admin:clusters_node_history", args=[node.pk]))
     assert history.status_code == 200 and "renamed1" in history.content.decode()
     assert node.history.count() >= 1
+
+
+def test_pages_that_show_the_record_refuse_every_write(client, state_world):
+    """No HTTP verb rewrites the record: the run page, the screenshot and the queue only read."""
+    w = state_world
+    run = console_run(w)
+    step = run.steps.get()
+    services.confirm_step(step.pk, user=w.operator, ticked=["server_list", "mail_server"], screenshot=upload(png()))
+    before = list(RunEvent.objects.order_by("pk").values_list("pk", "action", "reason"))
+    english(client, w.approver)
+    for url in (
+        run.get_absolute_url(),
+        ConsoleScreenshot.objects.get().get_absolute_url(),
+        reverse("procedures:queue"),
+    ):
+        for verb in (client.put, client.patch, client.delete):
+            assert (
+                verb(url, data="reason=rewritten", content_type="application/x-www-form-urlencoded").status_code == 405
+            )
+    assert client.post(ConsoleScreenshot.objects.get().get_absolute_url()).status_code == 405
+    assert list(RunEvent.objects.order_by("pk").values_list("pk", "action", "reason")) == before
+    assert ConsoleScreenshot.objects.count() == 1
+
+
+def test_a_second_approval_of_the_same_plan_is_told_who_approved(state_world):
+    w = state_world
+    run = services.create_run(w.cluster, make_plan(w.cluster, [console_step("c")]), user=w.operator)
+    services.approve_run(run.pk, user=w.approver)
+    with translation.override("en"), pytest.raises(AlreadySignedOff, match=f"The plan of run {run.pk} was already"):
+        services.approve_run(run.pk, user=w.approver2)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from procedures import engine, services
 from procedures.choices import HostState, RunState, StepState, Stream
@@ -60,7 +61,8 @@ def test_worker_killed_mid_step_is_reaped_as_interrupted_keeping_every_line(run_
     assert output == [f"line {i}" for i in range(1, len(output) + 1)]  # every line, in order, none doubled
 
     assert StepRun.objects.get(pk=step.pk).state == StepState.RUNNING  # nobody knows yet
-    assert services.reap_stale_steps(timedelta(0)) == [step.pk]
+    with translation.override("en"):  # the reaper writes its message in the language active here
+        assert services.reap_stale_steps(timedelta(0)) == [step.pk]
     step.refresh_from_db()
     run.refresh_from_db()
     assert step.state == StepState.INTERRUPTED and "outcome on the host is unknown" in step.message
