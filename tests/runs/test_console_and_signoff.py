@@ -403,6 +403,11 @@ def test_admin_confirms_a_console_step_through_the_same_service(client, state_wo
     english(client, admin_user)
     url = reverse("admin:procedures_steprun_confirm", args=[step.pk])
     assert url in client.get(reverse("admin:procedures_steprun_change", args=[step.pk])).content.decode()
+    action = client.post(
+        reverse("admin:procedures_steprun_changelist"),
+        {"action": "confirm_console_step", "_selected_action": [step.pk]},
+    )
+    assert action.status_code == 302 and action.url == url  # the changelist's action leads to the same form
     form = client.get(url)
     assert form.status_code == 200 and "Server List → domain name/host name = addpkg" in form.content.decode()
     response = client.post(url, {"checked": ["server_list"]}, follow=True)
