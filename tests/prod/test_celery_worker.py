@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from websockets.sync.client import connect as ws_connect
 from procedures import dispatch, emitter, services
 from procedures.choices import HostState, RunState, StepState, Stream
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, StepRun
-from tests.fixtures.prod import ROOT, process_env
+from tests.fixtures.prod import ROOT, process_env, redeliver_unacked
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
 
 pytestmark = pytest.mark.prod
@@ -161,11 +162,13 @@ def test_a_celery_worker_killed_mid_step_is_reaped_as_interrupted_and_nothing_ru
     after = list(RunLogLine.objects.filter(run=run).order_by("seq").values_list("seq", "stream", "text"))
     assert after[: len(stored)] == stored and after[-1][1] == Stream.SYSTEM
 
-    # Another worker on the same queue gets the same doorbell again (what a redelivery does): it refuses.
+    # The killed worker never acknowledged its message (acks late). Redelivered to another worker, it runs nothing.
+    (task_id,) = re.findall(r"Task procedures\.execute_step\[([0-9a-f-]+)\] received", worker.log())
     again = celery_workers("crash-again", queue=worker.queue)
-    dispatch.send_to_workers(step.pk, step.attempt)
-    again.wait_for_log("procedures.execute_step[", count=2, what="the second worker to take the message")
-    again.wait_for_log("succeeded in", what="the second worker to finish the message")
+    assert redeliver_unacked(worker.queue) == 1
+    again.wait_for_log(f"procedures.execute_step[{task_id}] succeeded", what="the redelivered message to be handled")
+    dispatch.send_to_workers(step.pk, step.attempt)  # and a doubled doorbell, for good measure
+    again.wait_for_log("succeeded in", count=2, what="the doubled message to be handled")
     assert StepRun.objects.get(pk=step.pk).state == StepState.INTERRUPTED
     assert RunEvent.objects.filter(step=step, action="claim").count() == 1
     assert lab_ssh(w.node1.host_name, f"cat {starts}").stdout.splitlines() == ["started"]
