@@ -12,10 +12,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from procedures import emitter, logstream, services
 
-IDLE_CHECK_S = 2.0
+IDLE_CHECK_S = 2.0  # settings.PORTAL_SOCKET_IDLE_CHECK_S overrides it
 
 
 class RunConsumer(AsyncWebsocketConsumer):
@@ -66,7 +67,7 @@ class RunConsumer(AsyncWebsocketConsumer):
 
     async def _idle_checks(self):
         while True:
-            await asyncio.sleep(IDLE_CHECK_S)
+            await asyncio.sleep(getattr(settings, "PORTAL_SOCKET_IDLE_CHECK_S", IDLE_CHECK_S))
             if not self.seen_push:
                 await self.catch_up()
             self.seen_push = False

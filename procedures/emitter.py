@@ -10,6 +10,7 @@ in the sequence numbers and read it back from the database (``procedures.consume
 import asyncio
 import json
 import logging
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -54,23 +55,35 @@ def _group_send(run_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    coroutine = layer.group_send(run_group(run_id), event)
+    send = partial(layer.group_send, run_group(run_id), event)
     loop = _serving_loop
     try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    try:
         if loop is not None and loop.is_running():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
             if running is loop:
-                loop.create_task(coroutine)
+                _keep(loop.create_task(send()))
             else:
-                asyncio.run_coroutine_threadsafe(coroutine, loop)
+                asyncio.run_coroutine_threadsafe(send(), loop)
+        elif running is not None:
+            # A loop runs in this thread but it is not ours (a caller inside async code, or a sync API driven
+            # by an event loop, as Playwright's): async_to_sync cannot be used here, so queue the push on it.
+            _keep(running.create_task(send()))
         else:
-            async_to_sync(lambda: coroutine)()
+            async_to_sync(send)()
     except Exception:  # a push that fails loses nothing: the lines are stored and viewers catch up
-        coroutine.close()
         log.warning("push to run %s failed", run_id, exc_info=True)
+
+
+_pending: set = set()
+
+
+def _keep(task) -> None:
+    """The loop holds tasks weakly: keep each push until it is done."""
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 def publish_lines(run_id: int, rows: list[tuple]) -> None:

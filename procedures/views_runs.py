@@ -18,7 +18,7 @@ from clusters.models import Cluster
 from clusters.rules import has_role
 from portal.errors import PortalError
 from procedures import services
-from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, StepState, Verdict
+from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.models.runs import localised
 
@@ -141,6 +141,8 @@ class RunDetailView(View):
                 "run_log": by_step.get(None, []),
                 "log_after": log[-1].seq if log else 0,
                 "steps_done": sum(step.state in StepState.FINISHED for step in steps),
+                # In the reader's language: pushed states carry only the value (one push serves every viewer).
+                "state_labels": {"step": dict(StepState.choices), "run": dict(RunState.choices)},
                 "log_truncated": last > LOG_LINES_SHOWN,
                 "events": run.events.select_related("actor", "step"),
                 "can": services.actions_for(request.user, run),

@@ -6,6 +6,8 @@
  *     [data-msg-progress] [data-msg-hits] [data-msg-running]   translated templates with {done} {total} {count} {time}
  *   [data-connection-banner]                         shown while the socket is down, and briefly once it is back
  *   [data-change-notice]                             "the run changed, reload" when reloading would disturb a reader
+ *   script#run-state-labels                          {"step": {value: label}, "run": {…}} in the reader's language
+ *                                                    (a push serves every viewer, so it names states by value)
  *   [data-run-state]                                 the run's state badge (data-state = state value)
  *   [data-step-state=<step id>]                      a step's state badge (data-state = state value)
  *   [data-step-time=<step id>][data-started][data-finished]   a step's duration (ISO times from the server)
@@ -43,7 +45,17 @@
   let hideTimer = null;
   let changeTimer = null;
   let queue = Promise.resolve();
+  const labels = readLabels();
   root.dataset.filled = "0"; // lines read over HTTP to fill holes in the pushed sequence
+
+  function readLabels() {
+    const script = document.getElementById("run-state-labels");
+    try {
+      return Object.assign({ step: {}, run: {} }, script ? JSON.parse(script.textContent) : {});
+    } catch (error) {
+      return { step: {}, run: {} };
+    }
+  }
 
   const fmt = (template, values) => (template || "").replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 
@@ -373,7 +385,7 @@
     if (m.type === "step") {
       const badges = document.querySelectorAll(`[data-step-state="${m.step}"]`);
       const before = badges.length ? badges[0].dataset.state : null;
-      badges.forEach((el) => setState(el, m.state, m.state_label));
+      badges.forEach((el) => setState(el, m.state, labels.step[m.state] || m.state_label));
       const time = document.querySelector(`[data-step-time="${m.step}"]`);
       if (time) {
         time.dataset.started = m.started_at || "";
@@ -385,7 +397,7 @@
     } else if (m.type === "run") {
       const el = document.querySelector("[data-run-state]");
       if (!el || el.dataset.state === m.state) return;
-      setState(el, m.state, m.state_label);
+      setState(el, m.state, labels.run[m.state] || m.state_label);
       changed();
     }
   }

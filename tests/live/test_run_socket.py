@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.utils import timezone
 
 from procedures import emitter
@@ -35,7 +36,8 @@ def add_steps(run, count: int) -> None:
 
 def write_lines(run, first: int, last: int, *, push: bool = True) -> None:
     rows = [(run.pk, None, 1, "gmx1a", seq, "out", f"line {seq}", timezone.now()) for seq in range(first, last + 1)]
-    store_lines(rows)
+    with transaction.atomic():  # as the step's log writer (procedures.engine.StepLog) stores a batch
+        store_lines(rows)
     if push:
         emitter.publish_lines(run.pk, rows)
 
