@@ -4,7 +4,7 @@ Fabric's ``Connection`` auto-adds any host key and never reads known_hosts (libr
 the inventory's stored key is loaded into the paramiko client and every other key is refused *before* the
 first ``open()``. Commands are read straight from the paramiko channel in large blocks (pitfall 19), with
 stdout and stderr decoded incrementally (a UTF-8 character split across blocks stays whole), a time-out,
-and an abort that kills the remote process group over a second connection (pitfall 18).
+and an abort that kills the remote command's processes over a second connection (pitfall 18).
 """
 
 from __future__ import annotations
@@ -157,21 +157,53 @@ def scan_host_key(endpoint: Endpoint) -> tuple[str, str]:
 
 
 def wrap_for_abort(command: str) -> str:
-    """Run ``command`` as the leader of a new process group and print that group's id first."""
-    inner = f'echo "{PGID_MARKER} $$"; exec sh -c {shlex.quote(command)}'
-    return f"setsid -w sh -c {shlex.quote(inner)}"
+    """Print the id of the shell that becomes ``command`` first, then run it (its processes descend from that id).
+
+    HP-UX has no setsid(1) (only the setsid(2) system call) and no job control without a terminal, so the
+    command cannot be given a process group of its own from the shell; the kill script below follows the
+    process tree from this id instead. A daemon that detaches itself (double fork) is not followed: it is
+    meant to outlive the step.
+    """
+    return f'echo "{PGID_MARKER} $$"; exec sh -c {shlex.quote(command)}'
+
+
+# POSIX sh, awk and ps as HP-UX 11i has them: ``ps -o`` needs UNIX95 there (Linux ignores it); ``sleep`` takes
+# whole seconds. ``tree`` adds every process whose parent is in the set; ``living`` keeps those not yet gone
+# (a zombie is gone). The tree is frozen with SIGSTOP until it stops growing, so nothing escapes by forking or
+# by its parent dying between the listing and the signal.
+_KILL_TREE = r"""UNIX95=1; export UNIX95
+tree() { ps -e -o pid= -o ppid= | awk -v ids="$ids" '
+  BEGIN { n = split(ids, s, " "); for (i = 1; i <= n; i++) keep[s[i]] = 1 }
+  { pid[++m] = $1; parent[$1] = $2 }
+  END { do { grew = 0
+             for (i = 1; i <= m; i++)
+               if (!(pid[i] in keep) && (parent[pid[i]] in keep)) { keep[pid[i]] = 1; grew = 1 } } while (grew)
+        for (p in keep) printf "%s ", p }'; }
+living() { ps -e -o pid= -o state= | awk -v ids="$ids" '
+  BEGIN { n = split(ids, s, " "); for (i = 1; i <= n; i++) keep[s[i]] = 1 }
+  ($1 in keep) && $2 !~ /^Z/ { printf "%s ", $1 }'; }
+count() { echo $#; }
+freeze() { r=0; while [ $r -lt 20 ]; do l=$(living); [ -n "$l" ] && kill -STOP $l 2>/dev/null; grown=$(tree)
+  [ "$(count $grown)" -eq "$(count $ids)" ] && break; ids=$grown; r=$((r + 1)); done; }
+"""
 
 
 def kill_group_script(pgid: int, grace_s: int) -> str:
-    """TERM the group, wait up to ``grace_s``, KILL what is left; print TERMINATED, KILLED or ALIVE."""
+    """TERM the command's process tree, wait up to ``grace_s``, KILL what is left; print TERMINATED, KILLED or ALIVE.
+
+    ``pgid`` is the id ``wrap_for_abort`` printed: the shell that became the command.
+    """
     g = int(pgid)
-    checks = max(1, int(grace_s * 5))
+    grace = max(1, int(grace_s + 0.999))
     return (
-        f"kill -TERM -- -{g} 2>/dev/null; i=0; "
-        f"while kill -0 -- -{g} 2>/dev/null && [ $i -lt {checks} ]; do sleep 0.2; i=$((i+1)); done; "
-        f"if kill -0 -- -{g} 2>/dev/null; then kill -KILL -- -{g} 2>/dev/null; sleep 1; "
-        f"if kill -0 -- -{g} 2>/dev/null; then echo ALIVE; else echo KILLED; fi; "
-        f"else echo TERMINATED; fi"
+        f"ids={g}\n{_KILL_TREE}"
+        "freeze; l=$(living)\n"
+        'if [ -z "$l" ]; then echo TERMINATED; exit 0; fi\n'
+        "kill -TERM $l 2>/dev/null; kill -CONT $l 2>/dev/null; i=0\n"
+        f'while [ -n "$(living)" ] && [ $i -lt {grace} ]; do sleep 1; ids=$(tree); i=$((i + 1)); done\n'
+        'if [ -z "$(living)" ]; then echo TERMINATED; exit 0; fi\n'
+        "freeze; kill -KILL $(living) 2>/dev/null; sleep 1\n"
+        'if [ -n "$(living)" ]; then echo ALIVE; else echo KILLED; fi\n'
     )
 
 
@@ -246,7 +278,7 @@ def execute(
                 if len(words) == 2 and words[0] == PGID_MARKER and words[1].isdigit():
                     outcome.pgid = int(words[1])
                     on_pgid(outcome.pgid)
-                else:  # no marker (setsid missing?): keep the text
+                else:  # no marker (the login shell did not run the wrapper): keep the text
                     data = first + b"\n" + data
                     outcome.pgid = 0
             text = out.feed(data)
@@ -326,9 +358,7 @@ def private_key_lines(key_path: str) -> frozenset[str]:
     """The body lines of the credential's key file, so an echoed key can be masked (never stored)."""
     try:
         with open(key_path, encoding="ascii", errors="ignore") as fh:
-            return frozenset(
-                line.strip() for line in fh if len(line.strip()) >= 16 and not line.startswith("-----")
-            )
+            return frozenset(line.strip() for line in fh if len(line.strip()) >= 16 and not line.startswith("-----"))
     except OSError:
         return frozenset()
 

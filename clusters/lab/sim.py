@@ -52,10 +52,14 @@ PRODUCTS = {
         ("mail", "mail/spool"),
     ),
 }
+# Tools of this Linux machine that HP-UX 11i does not have (setsid exists there only as a system call): on a lab
+# node, as on the real one, the shell does not find them, so nothing the portal sends can come to rely on them.
+NOT_ON_HP_UX = ("setsid", "timeout")
 PATH_COMMANDS = (
     "vgchange", "mount", "umount", "bdf", "swinstall", "swlist", "swremove",
     "cmruncl", "cmhaltcl", "cmviewcl", "cmrunpkg", "cmhaltpkg", "cmmodpkg", "cmcheckconf", "cmapplyconf",
     "cmmodnet", "cmrunserv", "cmhaltserv", "lab-hang", "lab-slow", "lab-flood",
+    *NOT_ON_HP_UX,
 )  # fmt: skip
 COMMANDS: dict = {}
 
@@ -114,6 +118,9 @@ def now() -> str:
 
 def main(argv: list[str]) -> int:
     name = os.path.basename(argv[0])
+    if name in NOT_ON_HP_UX:
+        err(f"sh: {name}:  not found.")  # HP-UX's POSIX shell, for a command it cannot find
+        return 127
     func = COMMANDS.get(name)
     if func is None:
         err(f"{name}: not found")

@@ -145,6 +145,12 @@ def plan_and_start(world, steps) -> ProcedureRun:
     return run
 
 
+def running_on(lab_ssh, host: str, text: str) -> list[str]:
+    """The node's processes (zombies are over) whose command line holds ``text``."""
+    listing = lab_ssh(host, "ps -e -o stat= -o args=").stdout.splitlines()
+    return [line for line in listing if text in line and not line.lstrip().startswith("Z") and " ps -e" not in line]
+
+
 def waiting(run_id: int):
     def check():
         run = ProcedureRun.objects.get(pk=run_id)
@@ -164,7 +170,8 @@ def test_a_command_on_a_hanging_node_times_out_and_is_killed_there(run_world, la
         step = run.steps.get()
         result = step.host_results.get()
         assert (step.state, result.state) == (StepState.FAILED, HostState.TIMED_OUT), result.message
-        assert lab_ssh(host, "pgrep -f '[c]mviewcl' || echo gone").stdout.strip() == "gone"
+        assert "none of its processes is left" in result.abort_outcome
+        assert running_on(lab_ssh, host, "cmviewcl -v") == []
     finally:
         w.lab.node(host).set_fault(None)
     answered = lab_ssh(host, "cmviewcl", timeout=30)
@@ -178,6 +185,15 @@ def test_a_slow_command_past_its_time_out_fails_the_step_and_leaves_nothing_runn
     run = wait_until(waiting(run.pk), what="the slow step to time out")
     result = run.steps.get().host_results.get()
     assert result.state == HostState.TIMED_OUT
-    assert lab_ssh(w.node2.host_name, "pgrep -f '[l]ab-slow' || echo gone").stdout.strip() == "gone"
+    assert running_on(lab_ssh, w.node2.host_name, "lab-slow 600") == []
     done = lab_ssh(w.node2.host_name, "lab-slow 0.2")
     assert (done.returncode, done.stdout) == (0, "lab-slow: done after 0.2 seconds\n")
+
+
+def test_linux_only_tools_are_not_found_on_a_lab_node_as_on_hp_ux(fresh_lab):
+    node = fresh_lab.node("gmx1a")
+    for command in ("setsid sleep 1", "/usr/bin/setsid -w true", "timeout 5 true"):
+        result = node.run(command)
+        assert (result.returncode, result.stdout) == (127, ""), command
+        assert result.stderr == f"sh: {command.split()[0].rsplit('/', 1)[-1]}:  not found.\n"
+    assert node.run("ps -e -o pid= -o ppid= | awk 'NF == 2' | head -1").stdout.strip() != ""  # what the abort uses
