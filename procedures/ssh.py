@@ -157,24 +157,24 @@ def scan_host_key(endpoint: Endpoint) -> tuple[str, str]:
 
 
 def wrap_for_abort(command: str) -> str:
-    """Print the id of the shell that becomes ``command`` first, then run it (its processes descend from that id).
+    """Print the id of the shell that becomes ``command`` first, then run it.
 
-    HP-UX has no setsid(1) (only the setsid(2) system call) and no job control without a terminal, so the
-    command cannot be given a process group of its own from the shell; the kill script below follows the
-    process tree from this id instead. A daemon that detaches itself (double fork) is not followed: it is
-    meant to outlive the step.
+    sshd makes the shell it starts for a command the leader of a new session and process group, so ``$$`` is
+    also the command's process group id. HP-UX has no setsid(1) (only the system call), so nothing more is
+    needed or possible from the shell; the abort signals that group and every descendant of the shell.
     """
     return f'echo "{PGID_MARKER} $$"; exec sh -c {shlex.quote(command)}'
 
 
 # POSIX sh, awk and ps as HP-UX 11i has them: ``ps -o`` needs UNIX95 there (Linux ignores it); ``sleep`` takes
-# whole seconds. ``tree`` adds every process whose parent is in the set; ``living`` keeps those not yet gone
-# (a zombie is gone). The tree is frozen with SIGSTOP until it stops growing, so nothing escapes by forking or
-# by its parent dying between the listing and the signal.
+# whole seconds. ``tree`` adds every process of the command's group (background jobs stay in it) and every
+# process whose parent is in the set (a child that moved to a group of its own); ``living`` keeps those not yet
+# gone (a zombie is gone). They are frozen with SIGSTOP until the set stops growing, so nothing escapes by
+# forking or by its parent dying between the listing and the signal.
 _KILL_TREE = r"""UNIX95=1; export UNIX95
-tree() { ps -e -o pid= -o ppid= | awk -v ids="$ids" '
+tree() { ps -e -o pid= -o ppid= -o pgid= | awk -v ids="$ids" -v group="$group" '
   BEGIN { n = split(ids, s, " "); for (i = 1; i <= n; i++) keep[s[i]] = 1 }
-  { pid[++m] = $1; parent[$1] = $2 }
+  { pid[++m] = $1; parent[$1] = $2; if ($3 == group) keep[$1] = 1 }
   END { do { grew = 0
              for (i = 1; i <= m; i++)
                if (!(pid[i] in keep) && (parent[pid[i]] in keep)) { keep[pid[i]] = 1; grew = 1 } } while (grew)
@@ -189,14 +189,14 @@ freeze() { r=0; while [ $r -lt 20 ]; do l=$(living); [ -n "$l" ] && kill -STOP $
 
 
 def kill_group_script(pgid: int, grace_s: int) -> str:
-    """TERM the command's process tree, wait up to ``grace_s``, KILL what is left; print TERMINATED, KILLED or ALIVE.
+    """TERM the command's processes, wait up to ``grace_s``, KILL what is left; print TERMINATED, KILLED or ALIVE.
 
-    ``pgid`` is the id ``wrap_for_abort`` printed: the shell that became the command.
+    ``pgid`` is the id ``wrap_for_abort`` printed: the shell that became the command, leader of its group.
     """
     g = int(pgid)
     grace = max(1, int(grace_s + 0.999))
     return (
-        f"ids={g}\n{_KILL_TREE}"
+        f"group={g}; ids={g}\n{_KILL_TREE}"
         "freeze; l=$(living)\n"
         'if [ -z "$l" ]; then echo TERMINATED; exit 0; fi\n'
         "kill -TERM $l 2>/dev/null; kill -CONT $l 2>/dev/null; i=0\n"

@@ -197,3 +197,15 @@ def test_linux_only_tools_are_not_found_on_a_lab_node_as_on_hp_ux(fresh_lab):
         assert (result.returncode, result.stdout) == (127, ""), command
         assert result.stderr == f"sh: {command.split()[0].rsplit('/', 1)[-1]}:  not found.\n"
     assert node.run("ps -e -o pid= -o ppid= | awk 'NF == 2' | head -1").stdout.strip() != ""  # what the abort uses
+
+
+def test_a_time_out_also_stops_what_the_command_left_running_in_the_background(run_world, lab_ssh):
+    w = run_world
+    tag = f"portal-orphan-{w.cluster.pk}"
+    cmd = f"(sh -c 'trap \"\" TERM; while :; do sleep 1; done' {tag} &); echo started; sleep 600"
+    run = plan_and_start(w, [command_step("orphan", [host_ref(w.node1, cmd)], timeout_s=2)])
+    run = wait_until(waiting(run.pk), what="the step to time out")
+    result = run.steps.get().host_results.get()
+    assert result.state == HostState.TIMED_OUT
+    assert "killed (SIGKILL); none of its processes is left" in result.abort_outcome  # the job ignored TERM
+    assert running_on(lab_ssh, w.node1.host_name, tag) == []
