@@ -10,17 +10,23 @@ BATCH = 2000
 FIELDS = ("seq", "step_id", "host", "stream", "text", "at")
 
 
-def _lines(run_id: int, step: int | None):
+RUN_WIDE = "run"  # ``step=RUN_WIDE``: only the lines that belong to no step (the run-wide log)
+
+
+def _lines(run_id: int, step: int | str | None):
+    """The run's lines; of one step when ``step`` is its id, of no step when it is ``RUN_WIDE``, else all."""
     lines = RunLogLine.objects.filter(run_id=run_id)
+    if step == RUN_WIDE:
+        return lines.filter(step__isnull=True)
     return lines.filter(step_id=step) if step else lines
 
 
-def messages_after(run_id: int, after: int, limit: int = BATCH, *, step: int | None = None) -> list[dict]:
+def messages_after(run_id: int, after: int, limit: int = BATCH, *, step: int | str | None = None) -> list[dict]:
     rows = _lines(run_id, step).filter(seq__gt=after).order_by("seq").values_list(*FIELDS)[:limit]
     return [log_message(*row) for row in rows]
 
 
-def messages_before(run_id: int, before: int, limit: int = BATCH, *, step: int | None = None) -> list[dict]:
+def messages_before(run_id: int, before: int, limit: int = BATCH, *, step: int | str | None = None) -> list[dict]:
     """The ``limit`` lines just before ``before`` (all of the tail when ``before`` is 0), oldest first."""
     lines = _lines(run_id, step)
     if before:
@@ -29,7 +35,7 @@ def messages_before(run_id: int, before: int, limit: int = BATCH, *, step: int |
     return [log_message(*row) for row in reversed(rows)]
 
 
-def search(run_id: int, query: str, limit: int = 200, *, step: int | None = None) -> list[dict]:
+def search(run_id: int, query: str, limit: int = 200, *, step: int | str | None = None) -> list[dict]:
     """Lines containing ``query`` (case-insensitive), oldest first: the log's search box."""
     rows = _lines(run_id, step).filter(text__icontains=query).order_by("seq").values_list(*FIELDS)[:limit]
     return [log_message(*row) for row in rows]
@@ -43,7 +49,7 @@ def frame_after(run_id: int, after: int, limit: int = BATCH) -> tuple[str, int, 
     return frame(messages), messages[-1]["seq"], len(messages)
 
 
-def text_chunk(run_id: int, after: int, limit: int = 5000, *, step: int | None = None) -> tuple[str, int]:
+def text_chunk(run_id: int, after: int, limit: int = 5000, *, step: int | str | None = None) -> tuple[str, int]:
     """The stored lines after ``after`` as text, one line per log line: (text, last seq in it).
 
     Each line is ``seq<TAB>time<TAB>host<TAB>stream<TAB>text``: the download is the audit copy, so it keeps
@@ -64,7 +70,7 @@ def text_chunk(run_id: int, after: int, limit: int = 5000, *, step: int | None =
     return text, rows[-1][0]
 
 
-async def text_chunks(run_id: int, *, step: int | None = None):
+async def text_chunks(run_id: int, *, step: int | str | None = None):
     """The whole log as text, read a chunk at a time so a million lines never sit in memory (ASGI streams it)."""
     after = 0
     while True:

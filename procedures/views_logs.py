@@ -20,12 +20,17 @@ def _int(value, default: int) -> int:
     return int(value) if value is not None and value.isdigit() else default
 
 
+def _step(value) -> int | str | None:
+    """``step=<id>``: one step's lines; ``step=run``: the run-wide lines only; absent: every line of the run."""
+    return logstream.RUN_WIDE if value == logstream.RUN_WIDE else (_int(value, 0) or None)
+
+
 class RunLogView(View):
     def get(self, request, pk):
         run = get_object_or_404(ProcedureRun.objects.visible_to(request.user), pk=pk)
         params = request.GET
         limit = min(_int(params.get("limit"), 1000), MAX_PAGE)
-        step = _int(params.get("step"), 0) or None
+        step = _step(params.get("step"))
         before, query = params.get("before"), params.get("q", "")[:200]
         if query:
             messages = logstream.search(run.pk, query, limit, step=step)
@@ -42,10 +47,11 @@ class RunLogView(View):
 class RunLogDownloadView(View):
     def get(self, request, pk):
         run = get_object_or_404(ProcedureRun.objects.visible_to(request.user), pk=pk)
-        step = _int(request.GET.get("step"), 0) or None
+        step = _step(request.GET.get("step"))
         response = StreamingHttpResponse(
             logstream.text_chunks(run.pk, step=step), content_type="text/plain; charset=utf-8"
         )
-        name = f"run-{run.pk}" + (f"-step-{step}" if step else "") + ".log"
+        suffix = "-run-wide" if step == logstream.RUN_WIDE else (f"-step-{step}" if step else "")
+        name = f"run-{run.pk}{suffix}.log"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -3,7 +3,8 @@
  * DOM contract (templates/procedures/run_detail.html and _log_panel.html):
  *   #run-live[data-ws][data-log-url][data-after]     the run; data-after = last seq rendered by the server
  *     [data-msg-lost] [data-msg-restored]            translated banner texts
- *     [data-msg-progress] [data-msg-hits] [data-msg-running]   translated templates with {done} {total} {count} {time}
+ *     [data-msg-progress] [data-msg-hits] [data-msg-running] [data-msg-seconds] [data-msg-minutes]
+ *                                                    translated templates with {done} {total} {count} {time} {m} {s}
  *   [data-connection-banner]                         shown while the socket is down, and briefly once it is back
  *   [data-change-notice]                             "the run changed, reload" when reloading would disturb a reader
  *   script#run-state-labels                          {"step": {value: label}, "run": {…}} in the reader's language
@@ -118,7 +119,7 @@
 
   /* Panels */
 
-  const stepParam = (p) => (p.key === "run" ? "" : p.key);
+  const stepParam = (p) => p.key; // a step id, or "run": the lines of no step
   const following = (p) => !p.follow || p.follow.checked;
   const firstSeq = (p) => (p.el.firstElementChild ? parseInt(p.el.firstElementChild.dataset.seq, 10) : null);
   const lastSeq = (p) => (p.el.lastElementChild ? parseInt(p.el.lastElementChild.dataset.seq, 10) : null);
@@ -305,7 +306,7 @@
         }
         if (count) count.textContent = "";
         if (!query) return;
-        const data = await fetchJson({ step: key === "run" ? "" : key, q: query, limit: 200 });
+        const data = await fetchJson({ step: key, q: query, limit: 200 });
         if (input.value.trim() !== query) return; // typed on meanwhile
         if (count) count.textContent = fmt(root.dataset.msgHits, { count: data.messages.length + (data.messages.length >= 200 ? "+" : "") });
         if (!hits) return;
@@ -333,9 +334,9 @@
   }
 
   function duration(seconds) {
-    if (seconds < 60) return seconds.toFixed(1) + " s";
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+    if (seconds < 60) return fmt(root.dataset.msgSeconds || "{s} s", { s: seconds.toFixed(1) });
+    const s = String(Math.floor(seconds % 60)).padStart(2, "0");
+    return fmt(root.dataset.msgMinutes || "{m} min {s} s", { m: Math.floor(seconds / 60), s });
   }
 
   function ticks() {

@@ -21,6 +21,7 @@ from tests.browser.base import BrowserTestCase
 from tests.browser.relay import TcpRelay
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.fixtures.runs import command_step, host_ref, inventory_from_lab, make_plan
+from tests.live.server import FreshDaphneProcess
 
 GATE = "/var/opt/portal-live-{token}-{name}"  # a file on the lab node that lets the step go on
 
@@ -35,6 +36,8 @@ def wait_for(predicate, timeout: float = 30, what: str = "condition"):
 
 
 class RunLivePageTest(BrowserTestCase):
+    ProtocolServerProcess = FreshDaphneProcess  # may follow websocket tests in the same session
+
     @pytest.fixture(autouse=True)
     def _lab(self, running_lab):
         self.lab = running_lab
@@ -145,6 +148,12 @@ class RunLivePageTest(BrowserTestCase):
         expect(page.get_by_test_id("run-state")).to_have_text("Completed")
         expect(self.panel(page, two)).to_contain_text("step two done")
         expect(page.get_by_test_id("run-progress")).to_contain_text("2 of 2 steps done")
+        expect(page.locator('[data-step-log="run"] .line')).to_have_count(0)  # run-wide lines only, none here
+        with page.expect_download() as info:
+            page.locator('[data-log-download="run"]').click()
+        rows = [line.split("\t") for line in Path(info.value.path()).read_text().splitlines()]
+        output = [r[4] for r in rows if r[3] in ("out", "err")]
+        assert output == [*expected, "careful: on stderr", "step one done", "step two done"]
 
     def test_the_banner_shows_while_the_network_is_down_and_the_lines_written_meanwhile_arrive(self):
         run, step, users = self.run_with_lines(5)
@@ -218,6 +227,7 @@ class RunLivePageTest(BrowserTestCase):
         expect(log.locator(f'.line[data-seq="{first - 1}"]')).to_have_count(1)
         assert log.locator(".line").count() > rendered
         expect(page.locator(f'[data-log-follow="{step.pk}"]')).not_to_be_checked()
+        expect(page.locator('[data-step-log="run"] .line')).to_have_count(0)  # the step's lines stay in its panel
 
     # helpers
 

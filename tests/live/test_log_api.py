@@ -74,6 +74,8 @@ def test_one_steps_lines_only(client, logged_run):
     assert seqs(get_log(client, run, step=two.pk)) == [7, 8, 9]
     assert seqs(get_log(client, run, step=one.pk, before=0, limit=2)) == [5, 6]
     assert seqs(get_log(client, run, step=one.pk, after=5)) == [6]
+    assert seqs(get_log(client, run, step="run")) == [10]  # the run-wide lines: those of no step
+    assert seqs(get_log(client, run, step="run", q="line")) == []
 
 
 def test_search_finds_lines_case_insensitively_within_a_step_or_the_run(client, logged_run):

@@ -29,6 +29,7 @@ from procedures.models import ProcedureRun, RunLogLine
 from procedures.models.logs import store_lines
 from tests.factories import DomainFactory, MasterFactory, MembershipFactory, UserFactory
 from tests.fixtures.runs import command_step, host_ref, inventory_from_lab, make_plan, wait_until
+from tests.live.server import FreshDaphneProcess
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 TOTAL = 100_000
@@ -46,6 +47,7 @@ def redis_layer() -> dict:
 
 class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
     host = "127.0.0.1"
+    ProtocolServerProcess = FreshDaphneProcess
 
     @classmethod
     def setUpClass(cls):
