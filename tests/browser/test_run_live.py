@@ -143,11 +143,19 @@ class RunLivePageTest(BrowserTestCase):
         numbers = [int(r[0]) for r in rows]
         assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
 
-        # The run ends: the page reloads itself for the new buttons, with the whole log of both steps.
+        # The run ends while the operator is searching step two's log: the page does not reload under them,
+        # it says the run changed; the reload then shows the new state with the whole log of both steps.
+        page.locator(f'[data-log-search="{two.pk}"]').fill("done")
         self.open_gate("c")
+        expect(self.panel(page, two)).to_contain_text("step two done")
+        expect(page.get_by_test_id("run-state")).to_have_text("Completed")
+        expect(page.get_by_test_id("run-progress")).to_contain_text("2 of 2 steps done")
+        expect(page.get_by_test_id("change-notice")).to_be_visible()
+        assert page.evaluate("window.sameDocument") is True
+        page.get_by_test_id("change-notice").get_by_role("link", name="Reload").click()
+        page.wait_for_function("() => window.sameDocument === undefined")
         expect(page.get_by_test_id("run-state")).to_have_text("Completed")
         expect(self.panel(page, two)).to_contain_text("step two done")
-        expect(page.get_by_test_id("run-progress")).to_contain_text("2 of 2 steps done")
         expect(page.locator('[data-step-log="run"] .line')).to_have_count(0)  # run-wide lines only, none here
         with page.expect_download() as info:
             page.locator('[data-log-download="run"]').click()
