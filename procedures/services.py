@@ -434,7 +434,7 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
         _record(run, resolution, source, step.state, step=step, by=user, reason=step.resolution_reason,
                 address=address, requested_by=step.resolution_requested_by.get_username())
         _resume(run, by=user, address=address)
-        _advance(run, by=user, address=address)
+        _advance(run, address=address)  # the next step is the run's work, not the countersigner's (four-eyes)
     return step
 
 
