@@ -3,14 +3,19 @@
 The client logs in with the Django session cookie, as a browser does. Lines are written in this process
 as a step's log writer writes them (``store_lines`` in a transaction per batch, then ``publish_lines``) or
 by a real step running ``lab-flood`` on a lab node; they reach the server through Redis, the production
-profile's channel layer. The server's idle check is switched off here, so every live line seen has come
-through a push (or through the gap filling a push triggers), not through polling.
+profile's channel layer. The server's idle check is switched off there, so every live line seen has come
+through a push (or through the gap filling a push triggers), not through polling. The embedded default is
+covered too: a step started with the run page's form runs in the server's own thread pool and pushes
+through the in-memory layer.
 """
 
 import json
 import os
 import threading
+import urllib.parse
+import urllib.request
 import uuid
+from http.cookiejar import CookieJar
 
 import pytest
 import redis
@@ -18,6 +23,7 @@ from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -220,3 +226,63 @@ class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
         dispatch.requested.clear()
         yield
         dispatch.drain_pool()
+
+
+@pytest.mark.lab
+class RunSocketEmbeddedTest(ChannelsLiveServerTestCase):
+    """The embedded default: in-memory channel layer, and the step runs in the web server's own thread pool."""
+
+    host = "127.0.0.1"
+    ProtocolServerProcess = FreshDaphneProcess
+
+    socket = RunSocketOverRedisTest.socket
+    receive = RunSocketOverRedisTest.receive
+    member = RunSocketOverRedisTest.member
+
+    @pytest.fixture(autouse=True)
+    def _lab(self, running_lab):
+        self.lab = running_lab
+
+    def post_as(self, user, page: str, action: str) -> int:
+        """A form POST from ``page`` to ``action`` on the live server, with the session and CSRF token a browser has."""
+        self.client.force_login(user)
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        session = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
+        with opener.open(urllib.request.Request(self.live_server_url + page, headers=headers)):  # noqa: S310 (http)
+            pass
+        token = next(c.value for c in jar if c.name == settings.CSRF_COOKIE_NAME)
+        headers["Cookie"] += f"; {settings.CSRF_COOKIE_NAME}={token}"
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.live_server_url + action, data=data, headers=headers)  # noqa: S310
+        with opener.open(request) as response:
+            return response.status
+
+    def test_a_step_in_the_servers_own_executor_floods_100000_lines_to_a_viewer_that_reconnects_midway(self):
+        domain = inventory_from_lab(self.lab)
+        operator = self.member("embedded-op", domain=domain)
+        approver = self.member("embedded-ap", DomainRoleName.APPROVER, domain)
+        cluster = domain.master.cluster
+        node1 = cluster.nodes.get(position=1)
+        plan = make_plan(cluster, [command_step("flood", [host_ref(node1, f"lab-flood {TOTAL}")], timeout_s=600)])
+        run = services.create_run(cluster, plan, user=operator)
+        services.approve_run(run.pk, user=approver)
+        got = []
+        with self.socket(operator, run.pk) as ws:
+            start = reverse("procedures:run-action", args=[run.pk, "start"])
+            assert self.post_as(operator, run.get_absolute_url(), start) == 200
+            self.receive(ws, upto=10_000, into=got)
+        finished = wait_until(
+            lambda: ProcedureRun.objects.filter(pk=run.pk, state__in=[RunState.COMPLETED, RunState.WAITING]).first(),
+            timeout=300,
+            what="the flood step to end",
+        )
+        assert finished.state == RunState.COMPLETED, finished.wait_message
+        assert finished.started_by == operator  # started through the page's form, so run by the server
+        last = RunLogLine.objects.last_seq(run.pk)
+        with self.socket(operator, run.pk, after=got[-1]["seq"]) as ws:
+            self.receive(ws, upto=last, into=got)
+        assert [m["seq"] for m in got] == list(range(1, last + 1))
+        flood = [m["text"] for m in got if m["stream"] == "out"]
+        assert flood == [f"line {n:06d} of {TOTAL}" for n in range(1, TOTAL + 1)]
