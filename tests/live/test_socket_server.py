@@ -42,11 +42,11 @@ TOTAL = 100_000
 BATCH = 1000  # lines per flush, about what the log writer stores at a time under a flood
 
 
-def redis_layer() -> dict:
+def redis_layer(prefix: str) -> dict:
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"portal-live-{uuid.uuid4().hex[:10]}", "capacity": 1000},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, "capacity": 1000},
         }
     }
 
@@ -57,12 +57,14 @@ class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
 
     @classmethod
     def setUpClass(cls):
+        cls.redis = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
         try:
-            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+            cls.redis.ping()
         except redis.RedisError as e:
             pytest.fail(f"Redis at {REDIS_URL} does not answer ({e}): start redis-server", pytrace=False)
+        cls.prefix = f"portal-live-{uuid.uuid4().hex[:10]}"  # this class's own keys, whoever else uses Redis
         # Before the server process starts, so it uses the same settings (it is forked from this one).
-        cls._settings = override_settings(CHANNEL_LAYERS=redis_layer(), PORTAL_SOCKET_IDLE_CHECK_S=3600)
+        cls._settings = override_settings(CHANNEL_LAYERS=redis_layer(cls.prefix), PORTAL_SOCKET_IDLE_CHECK_S=3600)
         cls._settings.enable()
         super().setUpClass()
 
@@ -70,6 +72,9 @@ class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
     def tearDownClass(cls):
         super().tearDownClass()
         cls._settings.disable()
+        for key in cls.redis.scan_iter(f"{cls.prefix}*"):
+            cls.redis.delete(key)
+        cls.redis.close()
 
     # helpers
 
