@@ -81,11 +81,14 @@ def _pg(sql: str) -> None:
         conn.execute(sql)
 
 
-def _worker(profile: str, figures, sizes: dict, lab_root: Path, folder: Path, env: dict) -> dict:
+def _worker(
+    profile: str, figures, sizes: dict, lab_root: Path, folder: Path, env: dict, out_dir: Path, profiling: bool
+) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "result.json"
-    argv = [sys.executable, "-m", "benchmarks.worker", "--profile", profile, "--lab", str(lab_root), "--folder",
-            str(folder), "--sizes", json.dumps(sizes), "--figures", ",".join(figures), "--out", str(out)]  # fmt: skip
+    argv = [sys.executable, "-m", "benchmarks.worker", "--profile-name", profile, "--lab", str(lab_root), "--folder",
+            str(folder), "--sizes", json.dumps(sizes), "--figures", ",".join(figures), "--out", str(out),
+            "--out-dir", str(out_dir), *(["--profile"] if profiling else [])]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.run(argv, env=env, cwd=ROOT, check=False)  # noqa: S603
     result = json.loads(out.read_text()) if out.exists() else {}
@@ -106,6 +109,11 @@ def main(argv=None) -> int:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run the two profiles at the same time (default: only with --smoke, where timings do not matter)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also write pyinstrument profiles (the portal's parts, Daphne's event loop) to OUT_DIR/profiles",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs of Daphne, Celery)")
     args = parser.parse_args(argv)
@@ -136,22 +144,23 @@ def main(argv=None) -> int:
     database = f"portal_bench_{os.getpid()}"
     try:
         lab.up()
-        jobs = {"embedded": (wanted, _env(tmp / "embedded", "embedded"))}
+        jobs = {"embedded": ([*wanted, *(["profiles"] if args.profile else [])], _env(tmp / "embedded", "embedded"))}
         production_figures = [f for f in PRODUCTION_FIGURES if f in wanted]
         reason = ""
         if args.no_production:
             reason = "skipped by --no-production"
-        elif production_figures:
+        elif production_figures or args.profile:
             try:
                 _pg(f'CREATE DATABASE "{database}"')
                 url = f"postgresql://postgres@127.0.0.1:5432/{database}"
-                jobs["production"] = (production_figures, _env(tmp / "production", "production", url))
+                figs = [*production_figures, *(["profiles"] if args.profile else [])]
+                jobs["production"] = (figs, _env(tmp / "production", "production", url))
             except Exception as e:
                 reason = f"PostgreSQL on 127.0.0.1:5432 could not be used: {e.__class__.__name__}: {e}"
         parallel = args.smoke if args.parallel is None else args.parallel
         with ThreadPoolExecutor(max_workers=len(jobs) if parallel else 1) as pool:
             futures = {
-                name: pool.submit(_worker, name, figs, sizes, lab.root, tmp / name, env)
+                name: pool.submit(_worker, name, figs, sizes, lab.root, tmp / name, env, out_dir, args.profile)
                 for name, (figs, env) in jobs.items()
             }
             results = {name: future.result() for name, future in futures.items()}
@@ -182,6 +191,8 @@ def main(argv=None) -> int:
         figures["concurrency"] = part(embedded, "concurrency")
     if "big_step" in wanted:
         figures["big_step"] = part(embedded, "big_step")
+    if args.profile:
+        figures["profiles"] = {"embedded": part(embedded, "profiles"), "production": part(production, "profiles")}
     report["figures"] = figures
     report["workers"] = {
         name: {k: r.get(k) for k in ("worker_exit", "worker_s", "setup_migrate_s")}
@@ -194,6 +205,10 @@ def main(argv=None) -> int:
     (out_dir / "latest.json").write_text(text)
     (out_dir / f"{dt.date.today().isoformat()}{'-smoke' if args.smoke else ''}.json").write_text(text)
     print(f"wrote {out_dir / 'latest.json'}")
+    if not args.smoke and not args.figures and out_dir == ROOT / "benchmarks/results":
+        from benchmarks.report import update_readme
+
+        update_readme(ROOT / "benchmarks/README.md", report)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     else:

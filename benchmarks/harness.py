@@ -168,7 +168,13 @@ class Service:
             children = []
         return total + sum(cpu_seconds(int(c)) for c in children)
 
-    def stop(self) -> None:
+    def stop(self, first: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None and first != signal.SIGTERM:
+            os.kill(self.proc.pid, first)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -182,18 +188,20 @@ class Service:
 class Portal:
     """Daphne serving ``portal.asgi`` (and, in the production profile, a Celery worker), all in the bench env."""
 
-    def __init__(self, folder: Path, *, celery: bool):
-        self.folder, self.with_celery = folder, celery
+    def __init__(self, folder: Path, *, celery: bool, profile_to: Path | None = None):
+        self.folder, self.with_celery, self.profile_to = folder, celery, profile_to
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.daphne = self.worker = None
 
     def __enter__(self) -> Portal:
-        self.daphne = Service(
-            "daphne",
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port), "portal.asgi:application"],
-            self.folder / "daphne.log",
-        )
+        daphne = ["-b", "127.0.0.1", "-p", str(self.port), "portal.asgi:application"]
+        if self.profile_to:  # Daphne's event loop (the consumers) under pyinstrument; it writes on SIGINT
+            argv = [sys.executable, "-m", "pyinstrument", "-i", "0.002", "-r", "text", "-o", str(self.profile_to),
+                    "-m", "daphne", *daphne]  # fmt: skip
+        else:
+            argv = [str(BIN / "daphne"), *daphne]
+        self.daphne = Service("daphne", argv, self.folder / "daphne.log")
         if self.with_celery:
             self.worker = Service(
                 "celery",
@@ -218,9 +226,9 @@ class Portal:
         raise RuntimeError(f"the Celery worker did not get ready; see {self.worker.log_path}")
 
     def __exit__(self, *exc_info) -> None:
-        for service in (self.worker, self.daphne):
-            if service is not None:
-                service.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        self.daphne.stop(signal.SIGINT if self.profile_to else signal.SIGTERM)
 
     def cpu(self) -> dict:
         out = {"daphne": self.daphne.cpu()}

@@ -1,0 +1,97 @@
+"""Where the time goes: pyinstrument profiles of the run spine's parts, written next to the results.
+
+``python -m benchmarks --profile`` adds this "profiles" figure to the embedded run (and profiles Daphne's
+event loop, where the consumers forward frames, by running Daphne under pyinstrument). Profiles are text
+files in ``benchmarks/results/profiles/``; the README quotes what dominates.
+
+pyinstrument samples one thread, so each part is profiled on the thread that does it:
+- ``reader``: what the executor's host thread does for the throughput step (``ssh.execute``: paramiko reads,
+  decoding, ``StepLog.add``), here on the main thread; its flusher thread runs as usual meanwhile;
+- ``flusher``: ``store_lines`` + ``emitter.publish_lines`` of the same lines in the writer's batches, with as
+  many listeners in the run's group as the figures have viewers (Redis: one message per listener);
+- ``viewer_read``: ``logstream.frame_after`` over the whole log, what a (re)connecting viewer costs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _save(profiler, folder: Path, name: str) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    (folder / f"{name}.txt").write_text(text)
+    return {"file": f"profiles/{name}.txt", "seconds": round(profiler.last_session.duration, 3)}
+
+
+def profiles(ctx) -> dict:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+    from pyinstrument import Profiler
+
+    from benchmarks.figures import _rows
+    from benchmarks.harness import flood_command
+    from procedures import emitter, logstream, ssh
+    from procedures.engine import StepLog
+    from procedures.models import RunLogLine
+    from procedures.models.logs import store_lines
+
+    folder = Path(ctx.out_dir) / "profiles"
+    suffix = ctx.profile
+    lines = ctx.sizes["throughput_lines"]
+    cluster = ctx.world.clusters[-1]
+    node = ctx.world.node1(cluster)
+    out = {"lines": lines}
+
+    # The reader: Fabric's connection, the portal's channel loop, StepLog.add (its flusher runs meanwhile).
+    run, step = ctx.world.new_run(cluster, "true", key="profile-reader")
+    step.attempt = 1
+    conn = ssh.connect(ssh.Endpoint.of(node))
+    try:
+        with StepLog(step) as steplog:
+            profiler = Profiler(interval=0.002)
+            profiler.start()
+            ssh.execute(
+                conn, flood_command(lines), on_text=lambda stream, text: steplog.add("node", stream, text),
+                on_pgid=lambda pgid: None, timeout_s=600, should_abort=lambda: False,
+            )  # fmt: skip
+            profiler.stop()
+    finally:
+        conn.close()
+    out["reader"] = _save(profiler, folder, f"reader-{suffix}")
+    out["reader"]["stored"] = RunLogLine.objects.filter(run_id=run.pk).count()
+
+    # The flusher's work for the same lines, in the writer's batches: insert, then the push.
+    run2, step2 = ctx.world.new_run(cluster, "true", key="profile-flush")
+    rows = _rows(run2.pk, step2.pk, lines, 1)
+    layer = get_channel_layer()
+    group = emitter.run_group(run2.pk)
+    members = [async_to_sync(layer.new_channel)() for _ in range(ctx.sizes["viewers"])]
+    for name in members:  # as many listeners as the figures have viewers (nobody reads them here)
+        async_to_sync(layer.group_add)(group, name)
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    for i in range(0, lines, 1000):
+        with transaction.atomic():
+            store_lines(rows[i : i + 1000])
+        emitter.publish_lines(run2.pk, rows[i : i + 1000])
+    profiler.stop()
+    for name in members:
+        async_to_sync(layer.group_discard)(group, name)
+    out["flusher"] = _save(profiler, folder, f"flusher-{suffix}")
+    out["flusher"]["channel_layer"] = type(layer).__name__
+
+    # What a (re)connecting viewer costs the server: the whole log read back as frames.
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    after, count = 0, 0
+    while True:
+        _text, after, n = logstream.frame_after(run2.pk, after)
+        if not n:
+            break
+        count += n
+    profiler.stop()
+    out["viewer_read"] = _save(profiler, folder, f"viewer_read-{suffix}")
+    out["viewer_read"]["lines"] = count
+    return out

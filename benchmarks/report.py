@@ -1,0 +1,125 @@
+"""The figures of a results file as a Markdown table: ``python -m benchmarks.report [results.json]``.
+
+A full run (not ``--smoke``) rewrites the part of benchmarks/README.md between the ``figures`` markers with it,
+so the README always shows the figures of ``results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def _ok(flag) -> str:
+    return "meets" if flag else "**misses**"
+
+
+def _get(d: dict, *path, default=None):
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return default
+        d = d[key]
+    return d
+
+
+def table(report: dict) -> str:
+    f = report["figures"]
+    m = report["machine"]
+    rows = ["| figure | portal | baseline (same run) | ratio | target |", "|---|---|---|---|---|"]
+    t = f.get("throughput", {})
+    if "portal_s" in t:
+        rows.append(
+            f"| throughput: {t['lines']:,} lines (~{t['bytes'] / 1e6:.1f} MB), {t['viewers']} viewers, median of "
+            f"{t['repeats']} | {t['portal_s']:.2f} s | Fabric {t['fabric_s']:.2f} s; ssh {t['ssh_s']:.2f} s | "
+            f"{t['ratio_vs_fabric']} × Fabric; {t['ratio_vs_ssh']} × ssh | ≤ 1.5 × Fabric: {_ok(t['meets_target'])} |"
+        )
+        rows.append(
+            f"| every viewer got every line once, in order | {t['viewers_all_lines_once_in_order']} "
+            f"({', '.join(str(n) for n in t['viewer_out_lines'])} lines each) | | | no line lost: "
+            f"{_ok(t['viewers_all_lines_once_in_order'])} |"
+        )
+        one = t.get("portal_1_viewer")
+        if one:
+            rows.append(
+                f"| (diagnosis) the same step, 1 viewer | {one['wall_s']:.2f} s (step itself {one['step_seconds']} s) "
+                f"| | | |"
+            )
+    for db, key in (("sqlite", "ratio_vs_executemany"), ("postgresql", "ratio_vs_copy")):
+        p = _get(f, "persistence", db, default={})
+        if "store_lines_s" in p:
+            rows.append(
+                f"| persistence alone, {db}: {p['lines']:,} lines in batches of {p['batch']:,} | store_lines "
+                f"{p['store_lines_s']:.2f} s; whole StepLog {p['steplog_s']:.2f} s | {p['raw']} {p['raw_s']:.2f} s | "
+                f"{p[key]} ×; StepLog {p['steplog_' + key]} × | (none) |"
+            )
+        elif p:
+            rows.append(f"| persistence alone, {db} | not measured: {p.get('not_measured') or p.get('error')} | | | |")
+    for profile in ("embedded", "production"):
+        lat = _get(f, "latency", profile, default={})
+        for rate in ("slow", "fast"):
+            x = lat.get(rate)
+            if x:
+                pm, sm = x["portal_ms"], x["ssh_ms"]
+                rows.append(
+                    f"| latency {profile}, {x['rate_lines_per_s']:,} lines/s, {lat['viewers']} viewers: p50/p95/p99 | "
+                    f"{pm['p50']}/{pm['p95']}/{pm['p99']} ms | ssh {sm['p50']}/{sm['p95']}/{sm['p99']} ms | "
+                    f"{x['ratio_vs_ssh']} × ssh (p95) | p95 ≤ {x['target_p95_ms']} ms: {_ok(x['meets_target'])} |"
+                )
+        if lat and "slow" not in lat:
+            rows.append(f"| latency {profile} | not measured: {lat.get('not_measured') or lat.get('error')} | | | |")
+    c = f.get("concurrency", {})
+    if "run_page_ms" in c:
+        rows.append(
+            f"| {c['runs']} runs at once: run page p50/p95 | {c['run_page_ms']['p50']}/{c['run_page_ms']['p95']} ms | "
+            f"idle {c['idle_run_page_ms']['p50']}/{c['idle_run_page_ms']['p95']} ms | {c['run_page_ratio_vs_idle']} × "
+            f"idle (p95) | (none) |"
+        )
+        rows.append(
+            f"| {c['runs']} runs at once: log API p50/p95 | {c['log_api_ms']['p50']}/{c['log_api_ms']['p95']} ms | "
+            f"idle {c['idle_log_api_ms']['p50']}/{c['idle_log_api_ms']['p95']} ms | {c['log_api_ratio_vs_idle']} × "
+            f"idle (p95) | (none) |"
+        )
+    b = f.get("big_step", {})
+    if "browser" in b:
+        br, dl = b["browser"], b["download"]
+        rows.append(
+            f"| {b['lines']:,}-line step: stored and finished | {b['step_done_s']:.1f} s | ssh {b['ssh_s']:.1f} s | "
+            f"{b['step_ratio_vs_ssh']} × ssh | (none) |"
+        )
+        rows.append(
+            f"| {b['lines']:,}-line step: tail visible in Chromium | {br.get('tail_visible_s')} s | | | ≤ 2 s: "
+            f"{_ok(br.get('meets_target'))} |"
+        )
+        rows.append(
+            f"| … page responsive: evaluate p95, longest task, scroll-up loads earlier lines | "
+            f"{_get(br, 'evaluate_round_trip_ms', 'p95')} ms, {br.get('longest_task_ms')} ms, "
+            f"{br.get('earlier_lines_on_scroll_s')} s | | | responsive: {_ok(br.get('responsive'))} |"
+        )
+        rows.append(
+            f"| {b['lines']:,}-line step: full download | {dl['seconds']:.1f} s, {dl['lines']:,} lines, "
+            f"{dl['bytes'] / 1e6:.0f} MB | ssh {dl['ssh_s']:.1f} s | {dl['ratio_vs_ssh']} × ssh | complete: "
+            f"{_ok(dl['complete'])} |"
+        )
+    head = (
+        f"Run of {report['generated_at']} ({report['mode']}), {report.get('total_s', '?')} s in all. Machine: "
+        f"{m['nproc']} × {m['cpu_model']}, Python {m['python']}, load average at start "
+        f"{', '.join(str(x) for x in m['load_average_at_start'])}."
+    )
+    return head + "\n\n" + "\n".join(rows) + "\n"
+
+
+def update_readme(readme: Path, report: dict) -> None:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        return
+    before, rest = text.split(START, 1)
+    _old, after = rest.split(END, 1)
+    readme.write_text(f"{before}{START}\n{table(report)}{END}{after}")
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results" / "latest.json"
+    print(table(json.loads(path.read_text())))
