@@ -237,6 +237,16 @@ class RunLivePageTest(BrowserTestCase):
         expect(page.locator(f'[data-log-follow="{step.pk}"]')).not_to_be_checked()
         expect(page.locator('[data-step-log="run"] .line')).to_have_count(0)  # the step's lines stay in its panel
 
+        # A search hit far from what is loaded: clicking it brings that part of the log into the panel.
+        page.locator(f'[data-log-search="{step.pk}"]').fill("line 12345")
+        hit = page.locator(f'[data-log-hits="{step.pk}"] li button')
+        expect(hit).to_have_count(1)
+        hit.click()
+        line = log.locator('.line[data-seq="12345"]')
+        expect(line).to_be_in_viewport()
+        expect(line.locator("mark")).to_have_text("line 12345")
+        assert log.locator(".line").count() <= 500 + 1, "only a window around the hit is loaded"
+
     # helpers
 
     def run_with_lines(self, count: int):
