@@ -5,6 +5,7 @@ from channels.testing import ChannelsLiveServerTestCase
 from playwright.sync_api import sync_playwright
 
 from tests.factories import PASSWORD
+from tests.live.server import FreshDaphneProcess
 from tests.support import require_binary
 
 CHROMIUM_ARGS = [
@@ -21,6 +22,7 @@ CHROMIUM_ARGS = [
 @pytest.mark.browser
 class BrowserTestCase(ChannelsLiveServerTestCase):
     host = "127.0.0.1"
+    ProtocolServerProcess = FreshDaphneProcess  # a server forked after async tests still runs its consumers
 
     @classmethod
     def setUpClass(cls):

@@ -125,6 +125,15 @@ def test_an_anonymous_visitor_is_sent_to_the_log_in_page(client, logged_run):
         assert response["Location"].startswith(reverse("login"))
 
 
+def test_an_anonymous_script_asking_for_json_gets_403_json(client, logged_run):
+    """The page's log client, after the session expired, reads a clear refusal rather than a log-in page."""
+    _, run, _, _ = logged_run
+    response = client.get(reverse("procedures:run-log", args=[run.pk]), HTTP_ACCEPT="application/json")
+    assert response.status_code == 403
+    assert response.json()["login"] == reverse("login")
+    assert "seq" not in response.content.decode()
+
+
 def test_a_user_of_another_domain_gets_404_and_no_line(client, logged_run):
     _, run, _, _ = logged_run
     outsider = UserFactory(username="elsewhere")

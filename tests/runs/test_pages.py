@@ -85,3 +85,30 @@ def test_plan_page_renders_the_catalog_plan(client, state_world):
     run = ProcedureRun.objects.get(cluster=w.cluster)
     assert response.url == run.get_absolute_url()
     assert run.plan_digest == run.plan_object.digest and run.steps.count() == len(run.plan["steps"])
+
+
+def test_a_skip_request_shows_the_countersign_button_to_an_approver_only(client, state_world, run):
+    w = state_world
+    services.approve_run(run.pk, user=w.approver)
+    services.start_run(run.pk, user=w.operator)
+    step = run.steps.get(position=1)
+    services.request_resolution(step.pk, user=w.operator, resolution="skip", reason="done last week by hand")
+    asked = login(client, w.operator2).get(run.get_absolute_url()).content.decode()
+    assert "done last week by hand" in asked
+    assert 'data-testid="step-1-countersign"' not in asked  # an operator cannot countersign
+    client.logout()
+    viewer_page = login(client, w.viewer).get(run.get_absolute_url()).content.decode()
+    assert "done last week by hand" in viewer_page and 'data-testid="step-1-countersign"' not in viewer_page
+    client.logout()
+    assert 'data-testid="step-1-countersign"' in login(client, w.approver2).get(run.get_absolute_url()).content.decode()
+
+
+def test_a_viewer_sees_what_was_ticked_on_a_confirmed_console_step(client, state_world, run):
+    w = state_world
+    services.approve_run(run.pk, user=w.approver)
+    services.start_run(run.pk, user=w.operator)
+    step = run.steps.get(position=1)
+    services.confirm_step(step.pk, user=w.operator, ticked=["screen", "ip"])
+    page = login(client, w.viewer).get(run.get_absolute_url()).content.decode()
+    assert 'data-testid="step-1-evidence"' in page
+    assert 'data-testid="step-1-confirm"' not in page
