@@ -308,7 +308,7 @@ class Viewer:
         self.cookie = session.cookie
         self.step_id, self.kind = step_id, kind  # kind: "flood" (numbered lines) or "paced" (timestamped)
         self.last_seq = 0
-        self.lines = self.duplicates = self.holes = 0
+        self.lines = self.duplicates = self.holes = self.bytes = 0
         self.out_lines = 0
         self.out_in_order = True
         self.latencies: list[float] = []
@@ -328,6 +328,7 @@ class Viewer:
             self.connected.set()
             async for raw in ws:
                 now = time.time()
+                self.bytes += len(raw)
                 for m in json.loads(raw):
                     if m["type"] == "log":
                         self._line(m, now)
@@ -361,6 +362,7 @@ class Viewer:
     def report(self, expected_out: int) -> dict:
         return {
             "log_lines": self.lines,
+            "frame_chars": self.bytes,
             "out_lines": self.out_lines,
             "duplicates": self.duplicates,
             "holes": self.holes,
