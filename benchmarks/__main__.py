@@ -126,7 +126,12 @@ def main(argv=None) -> int:
         sizes[key] = type(sizes[key])(float(value)) if isinstance(sizes[key], int) else float(value)
     wanted = [f for f in args.figures.split(",") if f] or list(EMBEDDED_FIGURES)
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    out_dir = Path(args.out_dir) if args.out_dir else (tmp / "results" if args.smoke else ROOT / "benchmarks/results")
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+    elif args.smoke:  # a smoke run's figures mean nothing: never over the committed results
+        out_dir = Path(tempfile.mkdtemp(prefix="portal-bench-smoke-results-"))
+    else:
+        out_dir = ROOT / "benchmarks/results"
     os.environ.update(_env(tmp / "setup", "embedded"))  # the lab builds its folders; no database is touched here
     from benchmarks.world import bench_spec
     from clusters.lab import Lab
