@@ -16,7 +16,7 @@ from pathlib import Path
 from clusters.lab import build
 from clusters.lab.findings import Finding, cluster_findings, domain_findings
 from clusters.lab.spec import LabSpec, spec_from_inventory
-from clusters.lab.state import FAULTS, Layout, locked, snapshot
+from clusters.lab.state import FAULTS, Layout, locked, pid_alive, snapshot
 
 
 class LabError(Exception):
@@ -29,16 +29,6 @@ class SshdMissing(LabError):
             f"{build.SSHD} is missing: the lab's nodes are real OpenSSH servers. "
             "Install it with `apt-get install openssh-server` (as root) and run `lab up` again."
         )
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -109,7 +99,7 @@ class LabNode:
             pid = int((self.lab.layout.sshd_dir(self.host_name) / "sshd.pid").read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if pid_alive(pid) else None
 
     @property
     def fault(self) -> str | None:
@@ -259,7 +249,7 @@ class Lab:
                             found.append(int(entry))
                 except OSError:
                     continue
-        return [pid for pid in found if _alive(pid)]
+        return [pid for pid in found if pid_alive(pid)]
 
     def down(self) -> None:
         """Stop the sshds and everything started under the lab; nothing is left running."""

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from clusters.lab.spec import LabSpec
-from clusters.lab.state import Layout, locked, node_path, snapshot
+from clusters.lab.state import Layout, locked, node_path, pid_alive, snapshot
 
 GM_DIR = "/var/opt/GroupMail"
 GMPUBLICINFO = f"{GM_DIR}/nxcdir/gmpublicinfo"
@@ -247,16 +247,6 @@ def write_lines(path: str, lines: list[str]) -> None:
 
 def labcmd(ctx: Ctx) -> str:
     return str(ctx.layout.bin / "labcmd")
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
 
 
 # -- LVM and file systems ---------------------------------------------------------------------------------------

@@ -165,3 +165,14 @@ def node_path(layout: Layout, spec: LabSpec, state: State, host: str, path: str)
             rest = path[len(best[0]) :].lstrip("/")
             return layout.disk(cluster.name, fs.lvol) / rest
     return layout.node_root(host) / path.lstrip("/")
+
+
+def pid_alive(pid: int | None) -> bool:
+    """A process that exists and is not a zombie (read from /proc, as ``ps`` would show it)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
