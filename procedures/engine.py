@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,8 +51,10 @@ class StepLog:
     """Numbers lines (run-wide ``seq``) as reader threads hand over text; one flusher thread stores them.
 
     Readers never touch the database: ``add()`` only splits on newlines per (host, stream), masks private
-    key material and queues rows; the flusher writes a batch every ``interval`` with one ``executemany``
-    on its own autocommit connection, so lines survive whatever happens to the step's state afterwards.
+    key material and queues rows; the flusher writes a batch with one ``executemany`` (or ``COPY``) on its
+    own connection, so lines survive whatever happens to the step's state afterwards. A line that arrives
+    after a quiet spell is written and pushed at once (a slow command's lines reach the screen without
+    waiting for a batch); under a flood the flusher writes at most one batch every ``interval``.
     """
 
     def __init__(self, step: StepRun, *, interval: float | None = None, secrets: frozenset[str] = frozenset()):
@@ -64,6 +67,7 @@ class StepLog:
         self._queue: list[tuple] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._pending = threading.Event()  # set when the queue gains a line
         self._flusher = threading.Thread(target=self._run, name=f"steplog-{step.pk}", daemon=True)
         self.captured: dict[str, list[str]] = {}
         self._captured_size: dict[str, int] = {}
@@ -84,6 +88,7 @@ class StepLog:
                     self._add_line(host, stream, tail)
             self._tails.clear()
         self._closed.set()
+        self._pending.set()
         self._flusher.join()
 
     def add(self, host: str, stream: str, chunk: str) -> None:
@@ -124,11 +129,19 @@ class StepLog:
         )
         self._next_seq += 1
         self.lines += 1
+        self._pending.set()
 
     def _run(self) -> None:
         try:
-            while not self._closed.wait(self.interval):
+            last = 0.0
+            while not self._closed.is_set():
+                self._pending.wait()
+                early = self.interval - (time.monotonic() - last)
+                if early > 0:  # a flood: gather lines until a batch is due (or the log closes)
+                    self._closed.wait(early)
+                self._pending.clear()
                 self._flush()
+                last = time.monotonic()
             self._flush()
         except BaseException as e:  # reported by execute_step
             self.error = e
@@ -256,8 +269,9 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         if owner in names:
             steplog.system(_("Package {package} runs on {node}.").format(package=ref.package, node=owner))
             return names[owner]
-    raise exc.PackageOwnerUnknown(candidates=", ".join(names) + (f" ({'; '.join(errors)})" if errors else ""),
-                                  package=ref.package)
+    raise exc.PackageOwnerUnknown(
+        candidates=", ".join(names) + (f" ({'; '.join(errors)})" if errors else ""), package=ref.package
+    )
 
 
 def parse_package_owner(text: str, package: str) -> str:
@@ -291,8 +305,12 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 state=HostState.RUNNING,
                 started_at=timezone.now(),
             )
-            steplog.system(_("Connecting to {host} ({address}:{port}).").format(
-                host=label, address=host.endpoint.address, port=host.endpoint.port), host=label)
+            steplog.system(
+                _("Connecting to {host} ({address}:{port}).").format(
+                    host=label, address=host.endpoint.address, port=host.endpoint.port
+                ),
+                host=label,
+            )
             conn = ssh.connect(host.endpoint)
         except (exc.HostKeyUnknown, exc.HostKeyChanged) as e:
             host.state, host.message = HostState.HOST_KEY, str(e)
@@ -311,8 +329,10 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
             )
             if outcome.timed_out or outcome.aborted:
                 why = _("time-out after {s} s").format(s=step.planned.timeout_s) if outcome.timed_out else _("abort")
-                steplog.system(_("Stopping the remote process group {pgid} ({why}).").format(
-                    pgid=outcome.pgid, why=why), host=label)
+                steplog.system(
+                    _("Stopping the remote process group {pgid} ({why}).").format(pgid=outcome.pgid, why=why),
+                    host=label,
+                )
                 killed = _kill(host, outcome.pgid)
                 ssh.drain(outcome, lambda stream, text: steplog.add(label, stream, text))
                 steplog.system(killed, host=label)
@@ -373,7 +393,9 @@ def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None
     hosts = []
     for ref in planned.hosts:
         row, _created = StepHostResult.objects.get_or_create(
-            step=step, attempt=step.attempt, host_label=ref.label,
+            step=step,
+            attempt=step.attempt,
+            host_label=ref.label,
             defaults={"host_name": ref.host_name, "node_id": ref.node_id, "server_id": ref.server_id},
         )
         hosts.append(HostRun(ref=ref, result_id=row.pk))

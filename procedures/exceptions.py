@@ -30,8 +30,10 @@ class StepStateConflict(PortalError):
 
 
 class ClusterBusy(PortalError):
-    status, code, message = 409, "cluster_busy", _(
-        "Cluster {cluster} is held by run {run} ({holder}); try again when it ends."
+    status, code, message = (
+        409,
+        "cluster_busy",
+        _("Cluster {cluster} is held by run {run} ({holder}); try again when it ends."),
     )
 
 
@@ -56,27 +58,37 @@ class PlanUnavailable(PortalError):
 
 
 class HostKeyUnknown(PortalError):
-    status, code, message = 409, "host_key_unknown", _(
-        "Host {host} has no pinned host key; it presented {seen}. "
-        "Verify the connection and confirm the fingerprint first."
+    status, code, message = (
+        409,
+        "host_key_unknown",
+        _(
+            "Host {host} has no pinned host key; it presented {seen}. "
+            "Verify the connection and confirm the fingerprint first."
+        ),
     )
 
 
 class HostKeyChanged(PortalError):
-    status, code, message = 409, "host_key_changed", _(
-        "Host key of {host} has CHANGED: it presented {seen}, the pinned key is {expected}. Nothing was sent."
+    status, code, message = (
+        409,
+        "host_key_changed",
+        _("Host key of {host} has CHANGED: it presented {seen}, the pinned key is {expected}. Nothing was sent."),
     )
 
 
 class FingerprintMismatch(PortalError):
-    status, code, message = 409, "fingerprint_mismatch", _(
-        "Host {host} now presents {seen}, not the {confirmed} you confirmed; nothing was pinned."
+    status, code, message = (
+        409,
+        "fingerprint_mismatch",
+        _("Host {host} now presents {seen}, not the {confirmed} you confirmed; nothing was pinned."),
     )
 
 
 class HostKeyAlreadyPinned(PortalError):
-    status, code, message = 409, "host_key_pinned", _(
-        "Host {host} already has a pinned key ({expected}); a domain administrator changes it in the inventory."
+    status, code, message = (
+        409,
+        "host_key_pinned",
+        _("Host {host} already has a pinned key ({expected}); a domain administrator changes it in the inventory."),
     )
 
 

@@ -268,8 +268,11 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
             step.ask_confirmation()
             step.save()
             _record(run, "ask_confirmation", source, step.state, step=step, label=SYSTEM)
-            _wait(run, WaitReason.OPERATOR, _("Step {n} is done at the console and confirmed here.").format(
-                n=step.position))
+            _wait(
+                run,
+                WaitReason.OPERATOR,
+                _("Step {n} is done at the console and confirmed here.").format(n=step.position),
+            )
             return
         if step.state == StepState.AWAITING_CONFIRMATION:
             _wait(run, WaitReason.OPERATOR)
@@ -293,8 +296,17 @@ def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> N
     source = step.state
     step.start(by=by if getattr(by, "pk", None) else run.started_by)  # a step started by the run: its starter
     step.save()
-    _record(run, "start" if step.attempt == 1 else "retry", source, step.state, step=step, by=by, label=SYSTEM,
-            address=address, attempt=step.attempt)
+    _record(
+        run,
+        "start" if step.attempt == 1 else "retry",
+        source,
+        step.state,
+        step=step,
+        by=by,
+        label=SYSTEM,
+        address=address,
+        attempt=step.attempt,
+    )
     dispatch.enqueue_step(step.pk, step.attempt)
 
 
@@ -318,9 +330,7 @@ def sign_off_run(run_id: int, *, user, address=None, note: str = "") -> Procedur
             raise _already(_("Run {n}").format(n=run.pk), run.signed_off_by)
         if run.state != RunState.COMPLETED:
             raise _run_conflict(run, _("signed off"))
-        worked = run.started_by_id == user.pk or run.steps.filter(
-            Q(executed_by=user) | Q(confirmed_by=user)
-        ).exists()
+        worked = run.started_by_id == user.pk or run.steps.filter(Q(executed_by=user) | Q(confirmed_by=user)).exists()
         if worked:
             raise exc.SelfApprovalRefused(did=_("worked on this run"), action=_("sign it off"))
         source = run.state
@@ -346,8 +356,7 @@ def abort_run(run_id: int, *, user, reason: str, address=None) -> ProcedureRun:
             run.save(update_fields=["abort_requested_at", "abort_reason", "aborted_by"])
             running.abort_requested_at, running.abort_requested_by = now, user
             running.save(update_fields=["abort_requested_at", "abort_requested_by"])
-            _record(run, "abort_requested", run.state, run.state, step=running, by=user, reason=reason,
-                    address=address)
+            _record(run, "abort_requested", run.state, run.state, step=running, by=user, reason=reason, address=address)
             return run
         _abort_now(run, by=user, reason=reason, address=address)
     return run
@@ -404,8 +413,9 @@ def request_resolution(step_id: int, *, user, resolution: str, reason: str, addr
             raise _step_conflict(step, Resolution(resolution).label if resolution in Resolution.values else "?")
         step.resolution, step.resolution_reason, step.resolution_requested_by = resolution, reason, user
         step.save(update_fields=["resolution", "resolution_reason", "resolution_requested_by"])
-        _record(run, f"request_{resolution}", step.state, step.state, step=step, by=user, reason=reason,
-                address=address)
+        _record(
+            run, f"request_{resolution}", step.state, step.state, step=step, by=user, reason=reason, address=address
+        )
     return step
 
 
@@ -431,8 +441,17 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
             step.mark_done(by=user)
         step.save()
         _release(run, step=step)
-        _record(run, resolution, source, step.state, step=step, by=user, reason=step.resolution_reason,
-                address=address, requested_by=step.resolution_requested_by.get_username())
+        _record(
+            run,
+            resolution,
+            source,
+            step.state,
+            step=step,
+            by=user,
+            reason=step.resolution_reason,
+            address=address,
+            requested_by=step.resolution_requested_by.get_username(),
+        )
         _resume(run, by=user, address=address)
         _advance(run, address=address)  # the next step is the run's work, not the countersigner's (four-eyes)
     return step
@@ -614,8 +633,12 @@ def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: s
         elif step.state == StepState.AWAITING_SIGNOFF:
             _wait(run, WaitReason.SIGNOFF, label=worker)
         elif step.state == StepState.AWAITING_CONFIRMATION:
-            _wait(run, WaitReason.OPERATOR, _("Read the output of step {n} and tick its checklist.").format(
-                n=step.position), label=worker)
+            _wait(
+                run,
+                WaitReason.OPERATOR,
+                _("Read the output of step {n} and tick its checklist.").format(n=step.position),
+                label=worker,
+            )
         elif not aborted:
             _advance(run)
     return step
@@ -650,8 +673,7 @@ def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
             source = step.state
             step.interrupt(message=message)
             step.save()
-            _record(run, "interrupt", source, step.state, step=step, label="reaper", reason=message,
-                    worker=step.worker)
+            _record(run, "interrupt", source, step.state, step=step, label="reaper", reason=message, worker=step.worker)
             if run.abort_requested_at:
                 _abort_now(run, by=run.aborted_by, reason=run.abort_reason, label="reaper")
             else:
@@ -687,8 +709,14 @@ def verify_connection(kind: str, pk: int, *, user) -> dict:
     endpoint = ssh.Endpoint.of(target)
     _line, seen = ssh.scan_host_key(endpoint)
     expected = target.host_key_fingerprint
-    return {"target": target, "address": f"{endpoint.address}:{endpoint.port}", "seen": seen,
-            "expected": expected, "matches": bool(expected) and expected == seen, "pinned": bool(expected)}
+    return {
+        "target": target,
+        "address": f"{endpoint.address}:{endpoint.port}",
+        "seen": seen,
+        "expected": expected,
+        "matches": bool(expected) and expected == seen,
+        "pinned": bool(expected),
+    }
 
 
 def pin_host_key(kind: str, pk: int, *, user, confirmed_fingerprint: str) -> str:

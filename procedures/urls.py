@@ -16,9 +16,7 @@ urlpatterns = [
     path("runs/<int:pk>/<slug:action>/", views_runs.RunActionView.as_view(), name="run-action"),
     # Console steps, sign-off queue (issue 7); before the generic step actions
     path("steps/<int:pk>/confirm/", views_console.ConsoleConfirmView.as_view(), name="step-confirm"),
-    path(
-        "steps/<int:pk>/screenshots/<int:shot>/", views_console.ScreenshotView.as_view(), name="step-screenshot"
-    ),
+    path("steps/<int:pk>/screenshots/<int:shot>/", views_console.ScreenshotView.as_view(), name="step-screenshot"),
     path("queue/", views_queue.QueueView.as_view(), name="queue"),
     path("steps/<int:pk>/<slug:action>/", views_runs.StepActionView.as_view(), name="step-action"),
     path("hosts/<slug:kind>/<int:pk>/verify/", views_runs.VerifyConnectionView.as_view(), name="verify-connection"),

@@ -46,7 +46,6 @@ class RunLogLine(models.Model):
         return {"seq": self.seq, "step": self.step_id, "host": self.host, "stream": self.stream, "text": self.text}
 
 
-
 def store_lines(rows: list[tuple]) -> None:
     """Insert ``(run_id, step_id, attempt, host, seq, stream, text, at)`` tuples (PostgreSQL: COPY; else executemany).
 

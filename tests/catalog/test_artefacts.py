@@ -108,7 +108,9 @@ def test_whole_files_are_written_exactly(tmp_path, master_cluster):
     script = artefacts.render_control_script(master_cluster, mail_active=False)
     target = tmp_path / "cmcluster" / "gmaxpkg" / "control.sh"
     for _ in range(2):
-        assert subprocess.run(["sh", "-c", artefacts.write_file_command(str(target), script, mode="755")]).returncode == 0
+        assert (
+            subprocess.run(["sh", "-c", artefacts.write_file_command(str(target), script, mode="755")]).returncode == 0
+        )
     assert target.read_text() == script and target.stat().st_mode & 0o777 == 0o755
     same = subprocess.run(["sh", "-c", artefacts.same_file_command(str(target), script)], capture_output=True)
     assert same.returncode == 0

@@ -23,8 +23,12 @@ def test_a_plan_round_trips_as_json_and_has_a_stable_digest(master_cluster):
     again = Plan.from_json(plan.as_json())
     assert again == plan and again.digest == plan.digest == render_plan(master_cluster, "k5-1a").digest
     assert plan.procedure == "k5-1a" and plan.version and plan.cluster_id == master_cluster.pk
-    assert plan.options == {"mail_server": True, "replication_option": False, "standby_lan": True,
-                            "db_files_precreated": False}
+    assert plan.options == {
+        "mail_server": True,
+        "replication_option": False,
+        "standby_lan": True,
+        "db_files_precreated": False,
+    }
 
 
 def test_steps_run_on_the_node_the_source_names(master_cluster):
@@ -41,7 +45,9 @@ def test_steps_run_on_the_node_the_source_names(master_cluster):
 def test_command_lines_are_the_contract_defaults(master_cluster):
     plan = render_plan(master_cluster, "k5-1a")
     assert step(plan, "a01.vg_activate").hosts[0].command == "vgchange -a y vggmax"
-    assert step(plan, "a07.gm_setup").hosts[0].command == "/opt/GroupMail/bin/GM_SETUP -t master -s GMAXSCH -u root -g sys"
+    assert (
+        step(plan, "a07.gm_setup").hosts[0].command == "/opt/GroupMail/bin/GM_SETUP -t master -s GMAXSCH -u root -g sys"
+    )
     assert step(plan, "a27.adsrvn").hosts[0].command == "/opt/GroupMail/bin/adsrvn -n gmaxhost"
     assert step(plan, "a36.cmruncl").hosts[0].command == "cmruncl -v"
     assert step(plan, "a45.cmhaltcl").hosts[0].command == "cmhaltcl -f -v"
@@ -62,7 +68,9 @@ def test_success_rules(master_cluster, address_cluster):
     assert "address service started" in log_check.success.expect_output
     assert "/etc/cmcluster/gmaxpkg/control.sh.log" in log_check.hosts[0].command
     assert "Starting package at" in log_check.hosts[0].command  # only the latest start's section is read
-    assert re.search(step(plan, "a05.check_shared").success.expect_output, "/dev/vggmax/lvol1  4194304 /var/opt/GroupMail")
+    assert re.search(
+        step(plan, "a05.check_shared").success.expect_output, "/dev/vggmax/lvol1  4194304 /var/opt/GroupMail"
+    )
     nxsrepstat = step(render_plan(address_cluster, "k5-2"), "c41.nxsrepstat")
     assert nxsrepstat.success.exit_codes == (0,)
     assert re.search(nxsrepstat.success.accept_output, "トランザクションレコードなし")
@@ -85,13 +93,25 @@ def test_sign_off_rerun_and_time_outs(master_cluster, address_cluster):
 
 def test_mail_steps_follow_the_inventory(master_cluster, address_cluster):
     with_mail = render_plan(master_cluster, "k5-1a")
-    assert {"a04.install_mail", "a41.console_mail_settings", "a44.mhs_nadr_cfg", "a46.write_script_mail",
-            "a50.console_mail_check", "an1.domain_duty"} <= set(keys(with_mail))
+    assert {
+        "a04.install_mail",
+        "a41.console_mail_settings",
+        "a44.mhs_nadr_cfg",
+        "a46.write_script_mail",
+        "a50.console_mail_check",
+        "an1.domain_duty",
+    } <= set(keys(with_mail))
     assert with_mail.omitted == ()
     without = render_plan(address_cluster, "k5-1b")
     omitted = {o["key"]: o for o in without.omitted}
-    assert {"b04.install_mail", "b37.console_mail_settings", "b41.mhs_nadr_cfg", "b42.write_script_mail",
-            "b46.mail_servers_mhs", "bn1.domain_duty"} <= set(omitted)
+    assert {
+        "b04.install_mail",
+        "b37.console_mail_settings",
+        "b41.mhs_nadr_cfg",
+        "b42.write_script_mail",
+        "b46.mail_servers_mhs",
+        "bn1.domain_duty",
+    } <= set(omitted)
     assert "flaw 5" in omitted["b42.write_script_mail"]["because"]["en"]  # why the lines stay commented
     assert "(M)" in omitted["b04.install_mail"]["because"]["en"]
     assert "b43.confirm_copied" in keys(without)  # treated like A-47 (flaw 14)
@@ -148,7 +168,10 @@ def test_renamed_database_directory_adds_the_c19_link_on_both_nodes(address_clus
     c19 = step(plan, "c19.link_dbdir")
     assert len(c19.hosts) == 2 and all("ln -s /OBJSVFILE /database" in h.command for h in c19.hosts)
     assert "mv /database /database_tmp" in step(plan, "c04.rename_dbdir").hosts[0].command
-    assert "cd /database_tmp && tar -cf - . | (cd /OBJSVFILE && tar -xpf -)" == step(plan, "c18.copy_dbdir").hosts[0].command
+    assert (
+        "cd /database_tmp && tar -cf - . | (cd /OBJSVFILE && tar -xpf -)"
+        == step(plan, "c18.copy_dbdir").hosts[0].command
+    )
     assert step(plan, "c43.remove_dbdir_tmp").hosts[0].command == "rm -rf /database_tmp"
     with pytest.raises(CatalogError):
         render_plan(address_cluster, "k5-2", {"previous_database_directory": "/var/opt/GroupMail"})
@@ -196,15 +219,19 @@ def test_a_single_lan_gives_one_record_per_node(address_cluster):
     plan = render_plan(address_cluster, "k5-1b")
     assert plan.options["standby_lan"]
     assert step(plan, "b27.master_gmpublicinfo").artefacts[0].content.splitlines() == [
-        "127.0.20.1=addpkg", "127.0.20.2=addpkg", "127.0.21.1=addpkg"]
+        "127.0.20.1=addpkg",
+        "127.0.20.2=addpkg",
+        "127.0.21.1=addpkg",
+    ]
 
 
 def test_site_overrides_change_the_command_lines(master_cluster):
     site = master_cluster.server.domain.site
     from procedures.models import SiteCommandSettings
 
-    SiteCommandSettings.objects.create(site=site, overrides={"vg_activate": "vgchange -a y -q n {vg}",
-                                                             "sw_depot": "/depot/gmax"})
+    SiteCommandSettings.objects.create(
+        site=site, overrides={"vg_activate": "vgchange -a y -q n {vg}", "sw_depot": "/depot/gmax"}
+    )
     plan = render_plan(master_cluster, "k5-1a")
     assert step(plan, "a01.vg_activate").hosts[0].command == "vgchange -a y -q n vggmax"
     assert "swinstall -s /depot/gmax GMAX-ADDRESS" in step(plan, "a03.install_address").hosts[0].command

@@ -34,7 +34,9 @@ def reference_rows() -> list[dict]:
             continue
         if in_table and line.startswith("|"):
             step_id, target, inferred, kind, mail, _text = _cells(line)
-            rows.append({"id": step_id, "target": target, "inferred": inferred == "yes", "kind": kind, "m": mail == "yes"})
+            rows.append(
+                {"id": step_id, "target": target, "inferred": inferred == "yes", "kind": kind, "m": mail == "yes"}
+            )
             continue
         in_table = False
     return rows
@@ -136,8 +138,6 @@ def test_our_words_are_not_the_references():
 
 
 def test_flaw_coverage_is_visible():
-    deviations = " ".join(
-        s.deviation["en"] for p in PROCEDURES.values() for s in p.steps if s.deviation
-    )
+    deviations = " ".join(s.deviation["en"] for p in PROCEDURES.values() for s in p.steps if s.deviation)
     for flaw in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18):
         assert re.search(rf"flaws? (\d+ and )?{flaw}\b|flaws \d+ and {flaw}\b", deviations), f"flaw {flaw}"

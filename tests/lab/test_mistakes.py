@@ -49,7 +49,10 @@ def test_a_second_hand_activation_succeeds_as_in_lvm_and_is_flagged(fresh_lab, g
     run(fresh_lab, [k5.Step("A-01", node2, "vgchange -a y vggmax"), *k5.mount_steps("A-02", node2, gmx)])
     second = fresh_lab.node(node1).run("vgchange -a y vggmax")
     assert second.returncode == 0  # no LVM guard without the cluster: vgchange(1M)
-    run(fresh_lab, [*k5.mount_steps("A-12", node1, gmx), k5.Step("A-13", node1, f"swinstall -s {k5.DEPOT} GMAX-ADDRESS")])
+    run(
+        fresh_lab,
+        [*k5.mount_steps("A-12", node1, gmx), k5.Step("A-13", node1, f"swinstall -s {k5.DEPOT} GMAX-ADDRESS")],
+    )
     codes = {f.code: f.message for f in fresh_lab.findings()}
     assert codes["vg_dual_active"] == "vggmax is active on gmx1a, gmx1b"
     assert codes["concurrent_write"] == (
