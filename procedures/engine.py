@@ -54,12 +54,14 @@ class StepLog:
     key material and queues rows; the flusher writes a batch with one ``executemany`` (or ``COPY``) on its
     own connection, so lines survive whatever happens to the step's state afterwards. A line that arrives
     after a quiet spell is written and pushed at once (a slow command's lines reach the screen without
-    waiting for a batch); under a flood the flusher writes at most one batch every ``interval``.
+    waiting for a batch); under a flood the flusher writes at most one batch every ``interval``
+    (``PORTAL_LOG_FLUSH_S``, 20 ms: at 100 ms a line every 100 ms waited most of the interval, see
+    benchmarks/README.md, latency).
     """
 
     def __init__(self, step: StepRun, *, interval: float | None = None, secrets: frozenset[str] = frozenset()):
         self.run_id, self.step_id, self.attempt = step.run_id, step.pk, step.attempt
-        self.interval = interval if interval is not None else getattr(settings, "PORTAL_LOG_FLUSH_S", 0.1)
+        self.interval = interval if interval is not None else getattr(settings, "PORTAL_LOG_FLUSH_S", 0.02)
         self.secrets = secrets
         self._next_seq = RunLogLine.objects.last_seq(self.run_id) + 1
         self._tails: dict[tuple[str, str], str] = {}
