@@ -51,6 +51,19 @@ def redis_layer(prefix: str) -> dict:
     }
 
 
+def approved_flood_run(case, prefix: str):
+    """A lab-built inventory and an approved run whose one step prints TOTAL lines on node 1 (``lab-flood``)."""
+    domain = inventory_from_lab(case.lab)
+    operator = case.member(f"{prefix}-op", domain=domain)
+    approver = case.member(f"{prefix}-ap", DomainRoleName.APPROVER, domain)
+    cluster = domain.master.cluster
+    node1 = cluster.nodes.get(position=1)
+    plan = make_plan(cluster, [command_step("flood", [host_ref(node1, f"lab-flood {TOTAL}")], timeout_s=600)])
+    run = services.create_run(cluster, plan, user=operator)
+    services.approve_run(run.pk, user=approver)
+    return operator, run
+
+
 class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
     host = "127.0.0.1"
     ProtocolServerProcess = FreshDaphneProcess
@@ -175,14 +188,7 @@ class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
 
     @pytest.mark.lab
     def test_a_real_step_flooding_100000_lines_reaches_a_viewer_that_reconnects_midway(self):
-        domain = inventory_from_lab(self.lab)
-        operator = self.member("flood-op", domain=domain)
-        approver = self.member("flood-ap", DomainRoleName.APPROVER, domain)
-        cluster = domain.master.cluster
-        node1 = cluster.nodes.get(position=1)
-        plan = make_plan(cluster, [command_step("flood", [host_ref(node1, f"lab-flood {TOTAL}")], timeout_s=600)])
-        run = services.create_run(cluster, plan, user=operator)
-        services.approve_run(run.pk, user=approver)
+        operator, run = approved_flood_run(self, "flood")
         got = []
         with self.socket(operator, run.pk) as ws:
             services.start_run(run.pk, user=operator)  # the step runs in this process's executor over SSH
@@ -265,14 +271,7 @@ class RunSocketEmbeddedTest(ChannelsLiveServerTestCase):
             return response.status
 
     def test_a_step_in_the_servers_own_executor_floods_100000_lines_to_a_viewer_that_reconnects_midway(self):
-        domain = inventory_from_lab(self.lab)
-        operator = self.member("embedded-op", domain=domain)
-        approver = self.member("embedded-ap", DomainRoleName.APPROVER, domain)
-        cluster = domain.master.cluster
-        node1 = cluster.nodes.get(position=1)
-        plan = make_plan(cluster, [command_step("flood", [host_ref(node1, f"lab-flood {TOTAL}")], timeout_s=600)])
-        run = services.create_run(cluster, plan, user=operator)
-        services.approve_run(run.pk, user=approver)
+        operator, run = approved_flood_run(self, "embedded")
         got = []
         with self.socket(operator, run.pk) as ws:
             start = reverse("procedures:run-action", args=[run.pk, "start"])
