@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures import views, views_console, views_logs, views_queue, views_runs
+from procedures import views, views_console, views_duties, views_logs, views_queue, views_runs
 
 app_name = "procedures"
 urlpatterns = [
@@ -20,4 +20,6 @@ urlpatterns = [
     path("queue/", views_queue.QueueView.as_view(), name="queue"),
     path("steps/<int:pk>/<slug:action>/", views_runs.StepActionView.as_view(), name="step-action"),
     path("hosts/<slug:kind>/<int:pk>/verify/", views_runs.VerifyConnectionView.as_view(), name="verify-connection"),
+    # The domain's standing mhs_nadr_cfg duty (K.5 A-N1 / B-46 / C-40)
+    path("domains/<int:pk>/mhs-nadr-cfg/", views_duties.DomainDutyView.as_view(), name="domain-duty"),
 ]

@@ -4,7 +4,7 @@ from procedures.catalog import steps as s
 from procedures.catalog.base import Check, Procedure, text
 
 CODE = "k5-1a"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
 TITLE = text("K.5 (1)(a) マスタ管理サーバの新規構築", "K.5 (1)(a) New master management server")
 N1, N2 = s.N1, s.N2
 

@@ -5,7 +5,7 @@ from procedures.catalog.base import Procedure, text
 from procedures.catalog.k5_1a import CONTROL_SCRIPT_FIRST
 
 CODE = "k5-1b"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
 TITLE = text("K.5 (1)(b) アドレスサーバの新規構築", "K.5 (1)(b) New address server")
 N1, N2 = s.N1, s.N2
 

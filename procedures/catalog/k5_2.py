@@ -8,7 +8,7 @@ from procedures.catalog import steps as s
 from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
 
 CODE = "k5-2"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
 TITLE = text("K.5 (2) 既存環境のクラスタ化", "K.5 (2) Converting an existing environment to a cluster")
 N1, N2, BOTH = s.N1, s.N2, s.BOTH
 C, E, K, G, F = Kind.COMMAND, Kind.EDIT, Kind.CHECK, Kind.CONSOLE, Kind.CONFIRM

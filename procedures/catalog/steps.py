@@ -1044,11 +1044,11 @@ def duty(seed: str, **kw) -> Step:
         ),
         text(
             "今後このアドレス管理ドメインにメールサーバを追加したときは、クラスタかどうかに関係なく、そのサーバの"
-            "メール設定が終わった後で mhs_nadr_cfg TCP OFF を実行します。ドメインのレポートがこの義務を追跡します。"
-            "ここではその義務を了承したことを記録します。",
+            "メール設定が終わった後で mhs_nadr_cfg TCP OFF を実行します。ドメインのページの「mhs_nadr_cfg」で、"
+            "どのメールサーバに実行の記録があるかを確かめられます。ここではその義務を了承したことを記録します。",
             "From now on, whenever a mail server joins this address-management domain, clustered or not, run "
-            "mhs_nadr_cfg TCP OFF on it once its mail settings are done. The domain report tracks this duty; here "
-            "the operator records that it is acknowledged.",
+            "mhs_nadr_cfg TCP OFF on it once its mail settings are done. The domain's page shows which mail "
+            "servers have it on record; here the operator records that the duty is acknowledged.",
         ),
         conditions=MAIL,
         domain_duty=True,
