@@ -29,7 +29,8 @@ demo: install
 	@echo
 	@echo "  Portal: http://$(HOST):$(PORT)/   (log in with one of the demo users above; Ctrl-C stops it)"
 	@echo
-	trap '$(PY) manage.py lab down' EXIT; PORTAL_DEBUG=true $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	trap '$(PY) manage.py lab down' EXIT; trap 'exit 130' INT TERM; \
+	PORTAL_DEBUG=true $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
 # The production profile on this machine: PostgreSQL database `portal` (made if missing), Redis, a Celery worker,
 # the reaper and Daphne. Plain HTTP on localhost, so no HTTPS redirect or HSTS here (docs/DEPLOY.md has the rest).
