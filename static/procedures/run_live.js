@@ -2,7 +2,7 @@
  *
  * DOM contract (templates/procedures/run_detail.html and _log_panel.html):
  *   #run-live[data-ws][data-log-url][data-after]     the run; data-after = last seq rendered by the server
- *     [data-msg-lost] [data-msg-restored]            translated banner texts
+ *     [data-msg-lost] [data-msg-restored] [data-msg-refused]  translated banner texts
  *     [data-msg-progress] [data-msg-hits] [data-msg-running] [data-msg-seconds] [data-msg-minutes]
  *                                                    translated templates with {done} {total} {count} {time} {m} {s}
  *   [data-connection-banner]                         shown while the socket is down, and briefly once it is back
@@ -462,18 +462,44 @@
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     const ws = new WebSocket(scheme + window.location.host + root.dataset.ws + "?after=" + last);
     socket = ws;
+    let opened = false;
     ws.onmessage = (event) => enqueue(() => onFrame(event.data));
-    ws.onopen = connectionBack;
-    ws.onclose = (event) => {
+    ws.onopen = () => {
+      opened = true;
+      connectionBack();
+    };
+    ws.onclose = async (event) => {
       if (socket !== ws) return;
-      if (event.code === 4401 || event.code === 4403) {
-        connectionLost(); // refused (logged out, role taken away): reconnecting will not help
+      // A refused handshake reaches a browser as 1006 before any open: ask the log API whether we still may.
+      if (event.code === 4401 || event.code === 4403 || (!opened && (await refused()))) {
+        accessLost(); // logged out, or the role was taken away: reconnecting will not help
         return;
       }
       connectionLost();
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 5000);
     };
+  }
+
+  async function refused() {
+    try {
+      const response = await fetch(logUrl + "?" + new URLSearchParams({ after: last, limit: 1 }), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      return response.status === 403 || response.status === 404;
+    } catch (error) {
+      return false; // the server is unreachable: keep retrying
+    }
+  }
+
+  function accessLost() {
+    lost = true;
+    clearTimeout(hideTimer);
+    if (!banner) return;
+    banner.hidden = false;
+    banner.className = "banner bad";
+    banner.textContent = root.dataset.msgRefused || root.dataset.msgLost;
   }
 
   /* Start: the server rendered the tail of the run; short panels get their step's own tail. */

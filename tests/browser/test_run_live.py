@@ -191,6 +191,29 @@ class RunLivePageTest(BrowserTestCase):
         expect(log.locator(".line .t")).to_have_text([f"line {n}" for n in range(1, 9)])
         assert page.evaluate("window.sameDocument") is True
 
+    def test_a_viewer_whose_role_is_removed_is_told_so_instead_of_reconnecting_for_ever(self):
+        run, step, users = self.run_with_lines(3)
+        relay = TcpRelay(self._port).start()
+        self.addCleanup(relay.cut)
+        page = self.new_page("en")
+        page.goto(relay.url + run.get_absolute_url())
+        page.locator("#id_username").fill(users["operator"].username)
+        page.locator("#id_password").fill(PASSWORD)
+        page.locator("button[type=submit].primary").click()
+        expect(self.panel(page, step).locator(".line")).to_have_count(3)
+        banner = page.get_by_test_id("connection-banner")
+
+        relay.cut()
+        expect(banner).to_have_text("Connection lost; reconnecting…")
+        users["operator"].domain_memberships.all().delete()  # an administrator removes the operator's role
+        relay.start()
+        expect(banner).to_have_text(
+            "The portal no longer lets you watch this run (logged out, or your role was removed): reload the page."
+        )
+        page.wait_for_timeout(3000)  # no retry turns it back into "reconnecting"
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("role was removed")
+
     def test_a_hole_in_the_pushed_lines_is_filled_from_the_log_api(self):
         """A lossy hop between server and browser drops one frame; the page reads the missing lines back."""
         run, step, users = self.run_with_lines(5)
