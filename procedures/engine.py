@@ -97,8 +97,9 @@ class StepLog:
         with self._lock:
             key = (host, stream)
             *lines, self._tails[key] = (self._tails.get(key, "") + chunk).split("\n")
+            at = timezone.now()  # the lines of one chunk arrived together
             for text in lines:
-                self._add_line(host, stream, text.rstrip("\r"))
+                self._add_line(host, stream, text.rstrip("\r"), at)
 
     def system(self, text: str, host: str = "") -> None:
         with self._lock:
@@ -120,14 +121,14 @@ class StepLog:
             return MASK
         return text
 
-    def _add_line(self, host: str, stream: str, text: str) -> None:  # caller holds the lock
+    def _add_line(self, host: str, stream: str, text: str, at=None) -> None:  # caller holds the lock
         if stream != Stream.SYSTEM:
             text = self._mask((host, stream), text)
             if self._captured_size.get(host, 0) < CAPTURE_LIMIT:
                 self.captured.setdefault(host, []).append(text)
                 self._captured_size[host] = self._captured_size.get(host, 0) + len(text) + 1
         self._queue.append(
-            [self.run_id, self.step_id, self.attempt, host, self._next_seq, stream, text, timezone.now()]
+            [self.run_id, self.step_id, self.attempt, host, self._next_seq, stream, text, at or timezone.now()]
         )
         self._next_seq += 1
         self.lines += 1

@@ -4,7 +4,7 @@ Rows are inserted by ``procedures.engine.StepLog`` through ``store_lines`` (``ex
 object per line; libraries.md pitfall 16). Readers page by ``seq``: everything after the last one seen.
 """
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from procedures.choices import Stream
@@ -65,6 +65,12 @@ def store_lines(rows: list[tuple]) -> None:
                     copy.write_row(row)
         return
     sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608 (no user input)
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*row[:7], adapt(row[7])) for row in rows])
+    adapt, adapted = connection.ops.adapt_datetimefield_value, {}
+
+    def at(value):  # the lines of one chunk share their time: adapt each time once
+        if value not in adapted:
+            adapted[value] = adapt(value)
+        return adapted[value]
+
+    with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not per row
+        cursor.executemany(sql, [(*row[:7], at(row[7])) for row in rows])
