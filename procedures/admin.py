@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from clusters.admin import SuperuserOnlyAdmin
 from procedures import settings_registry
 from procedures.forms import SiteCommandSettingsForm
 from procedures.models import SiteCommandSettings
 
 
 @admin.register(SiteCommandSettings)
-class SiteCommandSettingsAdmin(SimpleHistoryAdmin):
+class SiteCommandSettingsAdmin(SuperuserOnlyAdmin):
     """A site's command lines: one field per catalog key, empty = the catalog's default (flaw 7)."""
 
     form = SiteCommandSettingsForm

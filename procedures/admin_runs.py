@@ -24,6 +24,17 @@ from procedures.models.runs import localised
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Read-only, and only the runs of domains where the staff user holds a role (as on the run pages)."""
+
+    run_path = "run"  # how this model reaches its ProcedureRun ("" for the run itself)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        visible = ProcedureRun.objects.visible_to(request.user).values("pk")
+        return queryset.filter(**{f"{self.run_path}__in" if self.run_path else "pk__in": visible})
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -59,6 +70,7 @@ class EventInline(admin.TabularInline):
 
 @admin.register(ProcedureRun)
 class ProcedureRunAdmin(ReadOnlyAdmin):
+    run_path = ""
     list_display = ("pk", "procedure", "cluster", "state", "planned_by", "created_at")
     list_filter = ("state", "procedure")
     inlines = (StepInline, EventInline)
@@ -98,7 +110,7 @@ class StepRunAdmin(ReadOnlyAdmin):
         return HttpResponseRedirect(reverse("admin:procedures_steprun_confirm", args=[waiting[0].pk]))
 
     def confirm_view(self, request, object_id):
-        step = StepRun.objects.select_related("run__cluster").filter(pk=object_id).first()
+        step = self.get_queryset(request).select_related("run__cluster").filter(pk=object_id).first()
         if step is None:
             raise Http404
         if not self.has_view_permission(request, step):
@@ -138,6 +150,7 @@ class StepRunAdmin(ReadOnlyAdmin):
 
 @admin.register(StepHostResult)
 class StepHostResultAdmin(ReadOnlyAdmin):
+    run_path = "step__run"
     list_display = ("step", "attempt", "host_label", "state", "exit_code", "pgid")
 
 
@@ -154,6 +167,7 @@ class ClusterLockAdmin(ReadOnlyAdmin):
 
 @admin.register(ConsoleScreenshot)
 class ConsoleScreenshotAdmin(ReadOnlyAdmin):
+    run_path = "step__run"
     list_display = ("uploaded_at", "step", "sha256", "content_type", "size", "uploaded_by")
     exclude = ("image",)  # the file is served only through the run's permission-checked view
     readonly_fields = ("view_link",)

@@ -437,6 +437,25 @@ def test_admin_confirmation_still_needs_a_role_in_the_domain(client, state_world
     staff.user_permissions.add(Permission.objects.get(codename="view_steprun"))
     english(client, staff)
     url = reverse("admin:procedures_steprun_confirm", args=[step.pk])
+    response = client.post(url, {"checked": ["server_list", "mail_server"]})
+    assert response.status_code == 404  # as on the run pages: another domain's step does not exist for them
+    step.refresh_from_db()
+    assert step.state == StepState.AWAITING_CONFIRMATION
+    assert client.get(reverse("admin:procedures_steprun_change", args=[step.pk])).status_code in (302, 404)
+    assert str(step.run) not in client.get(reverse("admin:procedures_steprun_changelist")).content.decode()
+
+
+def test_admin_confirmation_by_a_viewer_of_the_domain_is_refused_by_the_service(client, state_world):
+    """Seeing the step (a viewer's role) is not enough to confirm it: the service asks for an operator."""
+    w = state_world
+    step = console_run(w).steps.get()
+    from django.contrib.auth.models import Permission
+
+    w.viewer.is_staff = True
+    w.viewer.save()
+    w.viewer.user_permissions.add(Permission.objects.get(codename="view_steprun"))
+    english(client, w.viewer)
+    url = reverse("admin:procedures_steprun_confirm", args=[step.pk])
     response = client.post(url, {"checked": ["server_list", "mail_server"]}, follow=True)
     assert any("You have no role that allows this" in m for m in messages_of(response))
     step.refresh_from_db()
