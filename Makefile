@@ -51,7 +51,7 @@ demo-prod: install
 	$(PY) -c "$$CREATE_DATABASE"
 	$(PROD_ENV) $(PY) manage.py migrate --no-input --verbosity 0
 	$(PROD_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0
-	$(PROD_ENV) $(PY) manage.py load_demo
+	$(PROD_ENV) $(PY) manage.py load_demo --production-demo
 	$(PROD_ENV) $(PY) manage.py lab up --pin
 	@echo
 	@echo "  Portal (production profile): http://localhost:$(PORT)/   (demo log-ins above; Ctrl-C stops it all)"

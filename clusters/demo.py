@@ -128,10 +128,9 @@ def load_demo_inventory() -> AddressDomain:
     User = get_user_model()
     for demo in DEMO_USERS:
         user = User.objects.filter(username=demo.username).first()
-        if user is None:
-            user = User.objects.create_user(demo.username, password=demo.password)
-        if demo.is_admin and not (user.is_staff and user.is_superuser):
-            user.is_staff = user.is_superuser = True
-            user.save()
+        if user is None:  # an existing account keeps its password and rights: the demo never promotes one
+            user = User.objects.create_user(
+                demo.username, password=demo.password, is_staff=demo.is_admin, is_superuser=demo.is_admin
+            )
         DomainMembership.objects.get_or_create(domain=domain, user=user, defaults={"role": demo.role})
     return domain

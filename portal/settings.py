@@ -6,9 +6,11 @@ the production profile (PostgreSQL, channels-redis, Celery workers); see docs/AR
 """
 
 import os
+import time
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,9 +24,16 @@ def _secret_key_in(folder: Path) -> str:
     from django.core.management.utils import get_random_secret_key
 
     path = folder / "secret_key"
-    if not path.exists():
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
+    try:  # created readable by its owner only from the first byte; a concurrent first start reads the winner's
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _attempt in range(100):  # another process made it a moment ago and may still be writing it
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.01)
+        raise ImproperlyConfigured(f"{path} is empty: remove it, or set PORTAL_SECRET_KEY.") from None
+    with os.fdopen(fd, "w") as key_file:
+        key_file.write(get_random_secret_key())
     return path.read_text().strip()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import socket
 import threading
 import time
@@ -265,7 +266,9 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
             errors.append(str(e))
             continue
         try:
-            result = conn.run(f"cmviewcl -p {ref.package}", hide=True, warn=True, in_stream=False, timeout=60)
+            result = conn.run(
+                f"cmviewcl -p {shlex.quote(ref.package)}", hide=True, warn=True, in_stream=False, timeout=60
+            )
         finally:
             conn.close()
         owner = parse_package_owner(result.stdout, ref.package)

@@ -49,6 +49,10 @@ class ReasonRequired(PortalError):
     status, code, message = 400, "reason_required", _("Give a reason.")
 
 
+class UnknownVerdict(PortalError):
+    status, code, message = 400, "verdict", _("“{verdict}” is not a sign-off decision: approve or reject.")
+
+
 class ChecklistIncomplete(PortalError):
     status, code, message = 400, "checklist", _("Tick every item of the checklist first: {missing}.")
 

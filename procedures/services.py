@@ -87,6 +87,12 @@ def _run_conflict(run, action):
     return exc.RunStateConflict(run=run.pk, state=run.get_state_display(), action=action)
 
 
+def _require_active(run, action) -> None:
+    """A step of a run that ended (aborted, completed) keeps the record it ended with."""
+    if run.state not in RunState.ACTIVE:
+        raise _run_conflict(run, action)
+
+
 def _step_conflict(step, action):
     return exc.StepStateConflict(step=step.position, state=step.get_state_display(), action=action)
 
@@ -425,6 +431,7 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
         _require(user, run, DomainRoleName.APPROVER)  # a skip or a step marked done is four-eyes work (issue 7)
         if step.resolved_by_id and step.state in (StepState.SKIPPED, StepState.SUCCEEDED):
             raise _already(_("Step {n}").format(n=step.position), step.resolved_by)
+        _require_active(run, _("countersigned"))
         if not step.resolution:
             raise _step_conflict(step, _("countersigned"))
         if step.resolution_requested_by_id == user.pk:
@@ -472,6 +479,7 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
         with transaction.atomic():
             run, step = _lock_step(step_id)
             _require(user, run, DomainRoleName.OPERATOR)
+            _require_active(run, _("confirmed"))
             if step.state != StepState.AWAITING_CONFIRMATION:
                 raise _step_conflict(step, _("confirmed"))
             items = step.planned.checklist
@@ -556,6 +564,9 @@ def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: s
             raise _already(_("Step {n}").format(n=step.position), step.signed_off_by)
         if step.state != StepState.AWAITING_SIGNOFF:
             raise _step_conflict(step, _("signed off"))
+        _require_active(run, _("signed off"))
+        if verdict not in Verdict.values:
+            raise exc.UnknownVerdict(verdict=verdict)
         if user.pk in (step.executed_by_id, step.confirmed_by_id):
             raise exc.SelfApprovalRefused(did=_("did step {n}").format(n=step.position), action=_("sign it off"))
         if verdict == Verdict.REJECT and not note.strip():

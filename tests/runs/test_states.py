@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from clusters.choices import ServerRole
-from portal.errors import NotAllowed
+from portal.errors import NotAllowed, PortalError
 from procedures import services
 from procedures.choices import Resolution, RunState, StepState, Verdict, WaitReason
 from procedures.exceptions import (
@@ -266,3 +267,35 @@ def test_redelivered_or_duplicate_execution_is_refused(state_world):
     assert services.claim_step(step.pk, attempt=1, worker="b") is None
     assert services.finish_step(step.pk, worker="b", attempt=1, ok=True) is None
     assert StepRun.objects.get(pk=step.pk).state == StepState.RUNNING
+
+
+def test_an_aborted_run_keeps_its_record_no_confirmation_sign_off_or_countersign_after_it(state_world):
+    w = state_world
+    run = planned(w, [console_step("c"), console_step("d")])
+    services.start_run(run.pk, user=w.operator)
+    first = run.steps.get(position=1)
+    services.request_resolution(first.pk, user=w.operator, resolution=Resolution.SKIP, reason="done by hand")
+    services.abort_run(run.pk, user=w.operator, reason="window closed")
+    events = RunEvent.objects.filter(run=run).count()
+    with pytest.raises(PortalError):
+        services.confirm_step(first.pk, user=w.operator, ticked=["done"])
+    with pytest.raises(PortalError):
+        services.countersign(first.pk, user=w.approver2)
+    first.refresh_from_db()
+    assert first.state == StepState.AWAITING_CONFIRMATION and not first.resolved_by_id
+    assert RunEvent.objects.filter(run=run).count() == events
+
+
+def test_a_sign_off_decision_is_approve_or_reject_nothing_else(state_world):
+    w = state_world
+    run = planned(w, [command_step("one", [host_ref(w.node1, "true")], needs_signoff=True)])
+    services.start_run(run.pk, user=w.operator)
+    step = run.steps.get()
+    work(step.pk)
+    step.refresh_from_db()
+    assert step.state == StepState.AWAITING_SIGNOFF
+    with pytest.raises(PortalError, match="not a sign-off decision"):
+        with translation.override("en"):
+            services.sign_off_step(step.pk, user=w.approver2, verdict="approve ", note="looks fine")
+    step.refresh_from_db()
+    assert step.state == StepState.AWAITING_SIGNOFF

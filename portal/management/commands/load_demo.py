@@ -1,4 +1,11 @@
-from django.core.management.base import BaseCommand
+"""``manage.py load_demo``: the demo inventory (a lab site) and demo users with published passwords.
+
+The passwords are in the README, so the command refuses the production profile unless told it is a
+demonstration of that profile (``make demo-prod``): a real installation must never get these accounts.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from clusters.demo import DEMO_USERS, load_demo_inventory
 
@@ -6,7 +13,19 @@ from clusters.demo import DEMO_USERS, load_demo_inventory
 class Command(BaseCommand):
     help = "Load the demo inventory and demo users (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--production-demo",
+            action="store_true",
+            help="Allow it on the production profile (a local demonstration of that profile only).",
+        )
+
+    def handle(self, *args, production_demo=False, **options):
+        if settings.PROFILE == "production" and not production_demo:
+            raise CommandError(
+                "This is the production profile: the demo users have published passwords. "
+                "Use --production-demo only for a local demonstration (make demo-prod)."
+            )
         domain = load_demo_inventory()
         self.stdout.write(f"Demo domain “{domain.name}” with {domain.servers.count()} servers is ready.")
         for user in DEMO_USERS:
