@@ -71,6 +71,8 @@ class PlanRunView(View):
     def post(self, request):
         cluster = get_object_or_404(self._clusters(request.user), pk=request.POST.get("cluster") or 0)
         options = {key[len("option_") :]: True for key in request.POST if key.startswith("option_")}
+        if request.POST.get("option_previous_database_directory"):  # K.5 (2): a path, validated by the catalog
+            options["previous_database_directory"] = request.POST["option_previous_database_directory"]
         try:
             run = services.plan_run(
                 cluster.pk,

@@ -336,6 +336,8 @@ def resolve_options(ctx: Context, procedure: Procedure, options: dict | None, *,
 
 def _check_previous(previous: str) -> None:
     """The database directory before (2): an absolute path that is neither / nor /var/opt/GroupMail."""
+    if not isinstance(previous, str):
+        raise CatalogError(f"previous_database_directory: {previous!r} is not a path.")
     try:
         v.validate_absolute_path(previous)
     except ValidationError as exc:

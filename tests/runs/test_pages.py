@@ -112,3 +112,28 @@ def test_a_viewer_sees_what_was_ticked_on_a_confirmed_console_step(client, state
     page = login(client, w.viewer).get(run.get_absolute_url()).content.decode()
     assert 'data-testid="step-1-evidence"' in page
     assert 'data-testid="step-1-confirm"' not in page
+
+
+def test_planning_a_conversion_keeps_the_previous_database_directory_the_operator_reviewed(client, state_world):
+    w = state_world
+    login(client, w.operator)
+    plan_page = client.get(
+        reverse("procedures:plan", args=[w.cluster.pk]),
+        {"procedure": "k5-2", "previous_database_directory": "/olddb/gmax"},
+    ).content.decode()
+    assert 'name="option_previous_database_directory" value="/olddb/gmax"' in plan_page
+    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "option_previous_database_directory": "/olddb/gmax"}
+    client.post(reverse("procedures:run-plan"), form)
+    run = ProcedureRun.objects.get(cluster=w.cluster)
+    assert run.plan["options"]["previous_database_directory"] == "/olddb/gmax"
+    assert run.plan["options"]["database_directory_renamed"] is True
+
+
+def test_a_bad_previous_database_directory_is_refused_with_a_message_not_an_error_page(client, state_world):
+    w = state_world
+    login(client, w.operator)
+    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "option_previous_database_directory": "olddb; rm -rf /"}
+    response = client.post(reverse("procedures:run-plan"), form, follow=True)
+    assert response.status_code == 200
+    assert "is not an absolute path" in response.content.decode()
+    assert not ProcedureRun.objects.exists()
