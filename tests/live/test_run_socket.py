@@ -108,7 +108,7 @@ async def test_a_burst_larger_than_a_push_arrives_complete_and_in_order(operator
     run = await database_sync_to_async(make_run)(domain, operator)
     ws = await connect(operator, run.pk)
     assert (await ws.connect())[0]
-    await database_sync_to_async(write_lines)(run, 1, 5000)  # over MAX_PUSH_LINES: a gap notice
+    await database_sync_to_async(write_lines)(run, 1, 5000)  # over MAX_PUSH_LINES: split into several pushes
     assert seqs(await receive_until(ws, 5000)) == list(range(1, 5001))
     await ws.disconnect()
 
