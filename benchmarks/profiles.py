@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _save(profiler, folder: Path, name: str) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     text = profiler.output_text(unicode=False, color=False, show_all=False)
+    text = text.replace(f"{ROOT}/", "")  # paths relative to the checkout: the profile is read on other machines
     (folder / f"{name}.txt").write_text(text)
     return {"file": f"profiles/{name}.txt", "seconds": round(profiler.last_session.duration, 3)}
 

@@ -56,6 +56,17 @@ class RunLivePageTest(BrowserTestCase):
     def panel(self, page, step):
         return page.locator(f'[data-step-log="{step.pk}"]')
 
+    def operator_through_relay(self, run, users):
+        """The operator's run page reached through a TCP relay the test can cut and restore (a network drop)."""
+        relay = TcpRelay(self._port).start()
+        self.addCleanup(relay.cut)
+        page = self.new_page("en")
+        page.goto(relay.url + run.get_absolute_url())
+        page.locator("#id_username").fill(users["operator"].username)
+        page.locator("#id_password").fill(PASSWORD)
+        page.locator("button[type=submit].primary").click()
+        return relay, page
+
     def scroll_state(self, page, step) -> dict:
         return page.locator(f'[data-step-log="{step.pk}"]').evaluate(
             "el => ({top: el.scrollTop, bottom: el.scrollHeight - el.clientHeight})"
@@ -165,13 +176,7 @@ class RunLivePageTest(BrowserTestCase):
 
     def test_the_banner_shows_while_the_network_is_down_and_the_lines_written_meanwhile_arrive(self):
         run, step, users = self.run_with_lines(5)
-        relay = TcpRelay(self._port).start()
-        self.addCleanup(relay.cut)
-        page = self.new_page("en")
-        page.goto(relay.url + run.get_absolute_url())
-        page.locator("#id_username").fill(users["operator"].username)
-        page.locator("#id_password").fill(PASSWORD)
-        page.locator("button[type=submit].primary").click()
+        relay, page = self.operator_through_relay(run, users)
         log = self.panel(page, step)
         expect(log.locator(".line")).to_have_count(5)
         banner = page.get_by_test_id("connection-banner")
@@ -193,13 +198,7 @@ class RunLivePageTest(BrowserTestCase):
 
     def test_a_viewer_whose_role_is_removed_is_told_so_instead_of_reconnecting_for_ever(self):
         run, step, users = self.run_with_lines(3)
-        relay = TcpRelay(self._port).start()
-        self.addCleanup(relay.cut)
-        page = self.new_page("en")
-        page.goto(relay.url + run.get_absolute_url())
-        page.locator("#id_username").fill(users["operator"].username)
-        page.locator("#id_password").fill(PASSWORD)
-        page.locator("button[type=submit].primary").click()
+        relay, page = self.operator_through_relay(run, users)
         expect(self.panel(page, step).locator(".line")).to_have_count(3)
         banner = page.get_by_test_id("connection-banner")
 
