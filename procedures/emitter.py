@@ -10,15 +10,19 @@ in the sequence numbers and read it back from the database (``procedures.consume
 import asyncio
 import json
 import logging
+import os
+import threading
 from functools import partial
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 log = logging.getLogger(__name__)
 
 MAX_PUSH_LINES = 2000  # lines per push; a larger burst is split into several pushes
+PUSH_TIMEOUT_S = 10
 _serving_loop: asyncio.AbstractEventLoop | None = None
+_own: tuple[int, asyncio.AbstractEventLoop] | None = None  # (pid, loop) of this process's push thread
+_own_lock = threading.Lock()
 
 
 def run_group(run_id: int) -> str:
@@ -51,6 +55,27 @@ def frame(messages: list[dict]) -> str:
     return json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
 
 
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """A loop of its own, on a daemon thread, for a process that serves no websocket (a Celery worker).
+
+    One long-lived loop keeps channels-redis' connection pool between pushes; ``async_to_sync`` made a new
+    loop, and so a new pool, for every push (benchmarks/README.md, latency at 5,000 lines/s). Made again
+    after a fork, whose child has the loop object but not its thread.
+    """
+    global _own
+    with _own_lock:
+        if _own is None or _own[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="portal-push", daemon=True).start()
+            _own = (os.getpid(), loop)
+        return _own[1]
+
+
+def on_push_loop(make_coroutine, *, timeout: float = PUSH_TIMEOUT_S):
+    """Run ``make_coroutine()`` on the push loop, where this process's channel-layer connections live."""
+    return asyncio.run_coroutine_threadsafe(make_coroutine(), _push_loop()).result(timeout=timeout)
+
+
 def _group_send(run_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -71,8 +96,8 @@ def _group_send(run_id: int, event: dict) -> None:
             # A loop runs in this thread but it is not ours (a caller inside async code, or a sync API driven
             # by an event loop, as Playwright's): async_to_sync cannot be used here, so queue the push on it.
             _keep(running.create_task(send()))
-        else:
-            async_to_sync(send)()
+        else:  # wait for it: pushes from one writer keep their order
+            on_push_loop(send)
     except Exception:  # a push that fails loses nothing: the lines are stored and viewers catch up
         log.warning("push to run %s failed", run_id, exc_info=True)
 
