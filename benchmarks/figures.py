@@ -141,7 +141,7 @@ def persistence(ctx) -> dict:
     """The portal's log writer vs raw inserts of the same rows, in the same batches, into the same table."""
     from django.db import connection, transaction
 
-    from procedures.engine import StepLog
+    from procedures.execution.logwriter import StepLog
     from procedures.models import RunLogLine
     from procedures.models.logs import store_lines
 

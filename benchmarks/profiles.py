@@ -35,8 +35,9 @@ def profiles(ctx) -> dict:
 
     from benchmarks.figures import _rows
     from benchmarks.harness import flood_command
-    from procedures import emitter, logstream, ssh
-    from procedures.engine import StepLog
+    from procedures.execution import ssh
+    from procedures.execution.logwriter import StepLog
+    from procedures.live import emitter, logstream
     from procedures.models import RunLogLine
     from procedures.models.logs import store_lines
 

@@ -2,14 +2,14 @@
 
 They go into the ``procedures`` namespace (before ``runs/<pk>/<action>/``, which would take ``log/``) under
 the names the run page reverses (``procedures:run-log``, ``procedures:run-log-download``) and point at
-``procedures.views_logs``, the views the portal serves.
+``procedures.views.logs``, the views the portal serves.
 """
 
 from django.urls import include, path
 
 from portal.urls import urlpatterns as portal_patterns
 from procedures import urls as procedure_urls
-from procedures import views_logs
+from procedures.views import logs as views_logs
 
 _names = {p.name for p in procedure_urls.urlpatterns if getattr(p, "name", None)}
 _extra = []

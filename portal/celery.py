@@ -3,7 +3,7 @@
 A message is only a doorbell: the worker claims the step in the database, so a redelivered message never
 runs a command twice (``procedures.services.claim_step``). Start: ``celery -A portal worker -l info``, with
 ``-Q <name>`` when ``PORTAL_CELERY_QUEUE`` names another queue than ``celery``; the web process sends through
-``procedures.dispatch.send_to_workers``. tests/prod starts real workers this way.
+``procedures.execution.dispatch.send_to_workers``. tests/prod starts real workers this way.
 Settings with the ``CELERY_`` prefix (portal/settings.py) win; the values below fill what they leave out.
 """
 
@@ -25,4 +25,4 @@ for key, value in {
 }.items():
     if app.conf.get(key) in (None, {}):
         app.conf[key] = value
-app.conf.imports = (*tuple(app.conf.imports or ()), "procedures.dispatch")
+app.conf.imports = (*tuple(app.conf.imports or ()), "procedures.execution.tasks")

@@ -1,5 +1,5 @@
 """Websocket routes of every app, gathered in one list for portal.asgi."""
 
-from procedures.routing import websocket_urlpatterns as procedure_routes
+from procedures.live.routing import websocket_urlpatterns as procedure_routes
 
 websocket_urlpatterns: list = [*procedure_routes]

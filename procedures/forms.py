@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clusters import validators as v
-from procedures import settings_registry
+from procedures.catalog import commands as settings_registry
 from procedures.models import SiteCommandSettings
 from procedures.models.evidence import max_bytes
 from procedures.models.runs import localised

@@ -22,11 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clusters.choices import DomainRoleName
-from clusters.models import Cluster, GroupmaxServer, Node
+from clusters.models import Cluster
 from clusters.rules import has_role
-from procedures import dispatch
 from procedures import exceptions as exc
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
+from procedures.execution import dispatch
 from procedures.models import ClusterLock, ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
 from procedures.models.logs import store_lines
 from procedures.plan import Kind, Plan
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def _publish(run_id: int, step_id: int | None) -> None:
     try:
-        from procedures import emitter
+        from procedures.live import emitter
 
         emitter.publish_step(step_id) if step_id else emitter.publish_run(run_id)
     except Exception:  # viewers re-read the database; a failed push must never undo a transition
@@ -159,7 +159,7 @@ def plan_run(cluster_id: int, procedure: str, options: dict | None = None, *, us
     if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
         raise exc.NotAllowed(domain=cluster.domain or cluster)
     try:
-        from procedures.artefacts import render_plan
+        from procedures.catalog.artefacts import render_plan
     except ImportError as e:
         raise exc.PlanUnavailable(detail=_("the procedure catalog is not installed.")) from e
     try:
@@ -692,69 +692,6 @@ def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
             reaped.append(step.pk)
         system_line(run.pk, message, step_id=step.pk, attempt=step.attempt)
     return reaped
-
-
-# ---------------------------------------------------------------- host keys
-
-
-def _ssh_target(kind: str, pk: int):
-    if kind == "node":
-        return Node.objects.select_related("cluster__server__domain", "credential").get(pk=pk)
-    if kind == "server":
-        return GroupmaxServer.objects.select_related("domain", "credential").get(pk=pk, cluster__isnull=True)
-    raise LookupError(kind)
-
-
-def _target_domain(target):
-    return target.cluster.domain if isinstance(target, Node) else target.domain
-
-
-def verify_connection(kind: str, pk: int, *, user) -> dict:
-    """What the machine presents now, beside what is pinned; nothing is stored (see ``pin_host_key``)."""
-    from procedures import ssh
-
-    target = _ssh_target(kind, pk)
-    domain = _target_domain(target)
-    if not has_role(user, domain, DomainRoleName.OPERATOR):
-        raise exc.NotAllowed(domain=domain)
-    endpoint = ssh.Endpoint.of(target)
-    _line, seen = ssh.scan_host_key(endpoint)
-    expected = target.host_key_fingerprint
-    return {
-        "target": target,
-        "address": f"{endpoint.address}:{endpoint.port}",
-        "seen": seen,
-        "expected": expected,
-        "matches": bool(expected) and expected == seen,
-        "pinned": bool(expected),
-    }
-
-
-def pin_host_key(kind: str, pk: int, *, user, confirmed_fingerprint: str) -> str:
-    """Pin the key a person was shown and confirmed; refused when the host now shows another key.
-
-    Only a first key is pinned here; a changed key is an inventory change (admin, with history).
-    """
-    from procedures import ssh
-
-    target = _ssh_target(kind, pk)
-    domain = _target_domain(target)
-    if not has_role(user, domain, DomainRoleName.DOMAIN_ADMIN):
-        raise exc.NotAllowed(domain=domain)
-    endpoint = ssh.Endpoint.of(target)
-    if target.host_key:
-        raise exc.HostKeyAlreadyPinned(host=endpoint.label, expected=target.host_key_fingerprint)
-    line, seen = ssh.scan_host_key(endpoint)
-    if seen != (confirmed_fingerprint or "").strip():
-        raise exc.FingerprintMismatch(host=endpoint.label, seen=seen, confirmed=confirmed_fingerprint)
-    with transaction.atomic():
-        locked = type(target).objects.select_for_update().get(pk=target.pk)
-        if locked.host_key:
-            raise exc.HostKeyAlreadyPinned(host=endpoint.label, expected=locked.host_key_fingerprint)
-        locked.host_key = line
-        locked._change_reason = f"host key {seen} confirmed by {user.get_username()}"
-        locked.save(update_fields=["host_key"])
-    return seen
 
 
 # ---------------------------------------------------------------- reading

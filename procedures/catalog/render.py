@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from clusters import validators as v
-from procedures import artefacts as art
-from procedures import settings_registry
+from procedures.catalog import artefacts as art
+from procedures.catalog import commands as settings_registry
 from procedures.catalog.base import CONDITIONS, Procedure, Step, Target, text
 from procedures.catalog.context import CatalogError, Context, NodeInfo, ServerInfo, from_cluster
 from procedures.plan import Artefact, ChecklistItem, HostRef, Plan, PlannedStep, SuccessRule

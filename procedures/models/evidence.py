@@ -1,6 +1,6 @@
 """Evidence of a console step: the screenshot an operator attaches when confirming what the dialog showed.
 
-Files live under ``MEDIA_ROOT`` (``var/media``), never under a public URL: ``procedures.views_console``
+Files live under ``MEDIA_ROOT`` (``var/media``), never under a public URL: ``procedures.views.console``
 serves them only to people with a role in the run's domain. The content decides the type (PNG or JPEG,
 opened and verified by Pillow), not the file name; the SHA-256 goes into the run's append-only audit.
 """

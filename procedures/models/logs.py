@@ -1,6 +1,6 @@
 """Log lines of a run: one row per line, numbered run-wide by ``seq`` (unique), written in batches with raw SQL.
 
-Rows are inserted by ``procedures.engine.StepLog`` through ``store_lines`` (``executemany``, never one ORM
+Rows are inserted by ``procedures.execution.logwriter.StepLog`` through ``store_lines`` (``executemany``, never one ORM
 object per line; libraries.md pitfall 16). Readers page by ``seq``: everything after the last one seen.
 """
 

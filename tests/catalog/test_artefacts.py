@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from procedures import artefacts
-from procedures.catalog import render_plan
+from procedures.catalog import artefacts, render_plan
 
 EXPECTED = Path(__file__).parent / "expected"
 

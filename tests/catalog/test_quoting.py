@@ -12,7 +12,7 @@ import shlex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from procedures import artefacts
+from procedures.catalog import artefacts
 from procedures.catalog.context import Context, NodeInfo, ServerInfo
 from procedures.catalog.render import render_context
 

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from clusters.models import GroupmaxServer, Node
-from procedures import settings_registry
 from procedures.catalog import CatalogError, render_plan
+from procedures.catalog import commands as settings_registry
 from procedures.plan import Plan
 
 

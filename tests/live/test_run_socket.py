@@ -11,11 +11,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from procedures import emitter
+from procedures.live import emitter
+from procedures.live.routing import websocket_urlpatterns
 from procedures.models import ProcedureRun, StepRun
 from procedures.models.logs import store_lines
 from procedures.plan import Plan, text
-from procedures.routing import websocket_urlpatterns
 from tests.factories import MasterFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +36,7 @@ def add_steps(run, count: int) -> None:
 
 def write_lines(run, first: int, last: int, *, push: bool = True) -> None:
     rows = [(run.pk, None, 1, "gmx1a", seq, "out", f"line {seq}", timezone.now()) for seq in range(first, last + 1)]
-    with transaction.atomic():  # as the step's log writer (procedures.engine.StepLog) stores a batch
+    with transaction.atomic():  # as the step's log writer (procedures.execution.logwriter.StepLog) stores a batch
         store_lines(rows)
     if push:
         emitter.publish_lines(run.pk, rows)

@@ -29,8 +29,10 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from clusters.choices import DomainRoleName
-from procedures import dispatch, emitter, services
+from procedures import services
 from procedures.choices import RunState
+from procedures.execution import dispatch
+from procedures.live import emitter
 from procedures.models import ProcedureRun, RunLogLine
 from procedures.models.logs import store_lines
 from tests.factories import DomainFactory, MasterFactory, MembershipFactory, UserFactory

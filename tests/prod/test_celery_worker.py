@@ -14,8 +14,10 @@ from django.conf import settings
 from django.test import Client
 from websockets.sync.client import connect as ws_connect
 
-from procedures import dispatch, emitter, services
+from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
+from procedures.execution import dispatch
+from procedures.live import emitter
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, StepRun
 from tests.fixtures.prod import ROOT, process_env, redeliver_unacked
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until

@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from procedures import engine, services
+from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
 from procedures.exceptions import ClusterBusy
+from procedures.execution import engine
 from procedures.models import RunLogLine, StepRun
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from procedures import engine, services
+from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
+from procedures.execution import engine, logwriter
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.plan import SuccessRule, Target
 from tests.fixtures.runs import command_step, console_step, host_ref, make_plan, pinned_key, wait_until
@@ -205,7 +206,7 @@ def test_private_key_echoed_by_a_command_is_masked(run_world):
     assert stored[-1] == "after"
     assert not any(b in s for b in body for s in stored)
     assert not any("PRIVATE KEY" in s for s in stored)
-    assert stored.count(engine.MASK) == len(key.read_text().splitlines())  # the node did print the key
+    assert stored.count(logwriter.MASK) == len(key.read_text().splitlines())  # the node did print the key
 
 
 def test_console_step_needs_every_checklist_item_and_signoff_needs_a_second_person(run_world):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from procedures import engine
+from procedures.execution import engine
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from clusters.choices import DomainRoleName
 from clusters.models import Cluster
 from clusters.rules import has_role
 from portal.errors import PortalError
-from procedures import services
+from procedures import hostkeys, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.models.runs import localised
@@ -192,7 +192,7 @@ STEP_ACTIONS = {
         _("Asked to count the step done; a second person countersigns it."),
     ),
     "countersign": (lambda s, u, a, p: services.countersign(s, user=u, address=a), _("Countersigned.")),
-    # "confirm" has its own view with the screenshot upload: procedures.views_console.ConsoleConfirmView
+    # "confirm" has its own view with the screenshot upload: procedures.views.console.ConsoleConfirmView
     "sign-off": (
         lambda s, u, a, p: services.sign_off_step(
             s, user=u, verdict=p.get("verdict", Verdict.APPROVE), note=p.get("note", ""), address=a
@@ -225,10 +225,10 @@ class VerifyConnectionView(View):
 
     def _target(self, request, kind, pk):
         try:
-            target = services._ssh_target(kind, pk)
+            target = hostkeys.ssh_target(kind, pk)
         except (ObjectDoesNotExist, LookupError):
             raise Http404 from None
-        domain = services._target_domain(target)
+        domain = hostkeys.target_domain(target)
         if not has_role(request.user, domain, DomainRoleName.VIEWER):
             raise Http404
         return target
@@ -237,16 +237,16 @@ class VerifyConnectionView(View):
         target = self._target(request, kind, pk)
         context = {"target": target, "kind": kind}
         try:
-            context["scan"] = services.verify_connection(kind, pk, user=request.user)
+            context["scan"] = hostkeys.verify_connection(kind, pk, user=request.user)
         except PortalError as e:
             context["error"] = str(e)
-        context["may_pin"] = has_role(request.user, services._target_domain(target), DomainRoleName.DOMAIN_ADMIN)
+        context["may_pin"] = has_role(request.user, hostkeys.target_domain(target), DomainRoleName.DOMAIN_ADMIN)
         return render(request, "procedures/run_verify_connection.html", context)
 
     def post(self, request, kind, pk):
         target = self._target(request, kind, pk)
         try:
-            seen = services.pin_host_key(
+            seen = hostkeys.pin_host_key(
                 kind, pk, user=request.user, confirmed_fingerprint=request.POST.get("fingerprint", "")
             )
         except PortalError as e:

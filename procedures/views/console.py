@@ -14,7 +14,7 @@ from django.views import View
 from procedures import services
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ConsoleScreenshot, StepRun
-from procedures.views_runs import _act, client_address
+from procedures.views.runs import _act, client_address
 
 
 def _visible_step(request, pk) -> StepRun:

@@ -2,7 +2,7 @@
 
 Modes (``settings.PORTAL_DISPATCH``, default from the environment):
 - ``thread``: a small thread pool inside the web process, started lazily (the embedded default);
-- ``celery``: the ``procedures.execute_step`` Celery task (production profile: CELERY_BROKER_URL/REDIS_URL);
+- ``celery``: the ``procedures.execute_step`` Celery task (``tasks.py``; production: CELERY_BROKER_URL/REDIS_URL);
 - ``inline``: run in the committing thread (tests and the ``run_step`` command);
 - ``none``: only remember the request (tests that drive the executor themselves, e.g. in a subprocess).
 
@@ -72,7 +72,7 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def _execute(step_id: int, attempt: int) -> None:
-    from procedures import engine
+    from procedures.execution import engine
 
     engine.execute_step(step_id, attempt=attempt)
 
@@ -93,14 +93,3 @@ def drain_pool(timeout: float = 60) -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True)
-
-
-try:
-    from celery import shared_task
-
-    @shared_task(name="procedures.execute_step", acks_late=True, ignore_result=True)
-    def execute_step_task(step_id: int, attempt: int) -> None:
-        _execute(step_id, attempt)
-
-except ImportError:  # pragma: no cover - celery is a dependency; the embedded profile does not need it
-    execute_step_task = None

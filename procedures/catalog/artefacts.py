@@ -17,7 +17,7 @@ import posixpath
 import re
 import shlex
 
-from procedures import settings_registry
+from procedures.catalog import commands as settings_registry
 from procedures.catalog.context import Context, ServerInfo
 from procedures.catalog.context import from_cluster as _context_from_cluster
 from procedures.plan import Artefact

@@ -10,7 +10,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
-from procedures import logstream
+from procedures.live import logstream
 from procedures.models import ProcedureRun, RunLogLine
 
 MAX_PAGE = 5000

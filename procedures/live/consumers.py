@@ -14,7 +14,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from procedures import emitter, logstream, services
+from procedures import services
+from procedures.live import emitter, logstream
 
 IDLE_CHECK_S = 2.0  # settings.PORTAL_SOCKET_IDLE_CHECK_S overrides it
 

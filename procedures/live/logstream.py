@@ -3,7 +3,7 @@
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from procedures.emitter import frame, log_message, run_message, step_message
+from procedures.live.emitter import frame, log_message, run_message, step_message
 from procedures.models import ProcedureRun, RunLogLine
 
 BATCH = 2000

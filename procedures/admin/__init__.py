@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from clusters.admin import SuperuserOnlyAdmin
-from procedures import settings_registry
+from procedures.catalog import commands as settings_registry
 from procedures.forms import SiteCommandSettingsForm
 from procedures.models import SiteCommandSettings
 
@@ -26,4 +26,4 @@ class SiteCommandSettingsAdmin(SuperuserOnlyAdmin):
         return ", ".join(sorted(obj.overrides or {})) or "—"
 
 
-from procedures import admin_runs  # noqa: F401, E402  (runs: read-only admin)
+from procedures.admin import runs  # noqa: F401, E402  (registers the runs' read-only admin)

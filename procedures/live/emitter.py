@@ -4,7 +4,7 @@ The database is the record; a push is only a doorbell with the new lines attache
 browser is a JSON array of messages: ``{"type": "log", "seq", "step", "host", "stream", "text", "ts"}``,
 ``{"type": "step", "step", "state", …}`` or ``{"type": "run", "state", …}``. A frame is serialised once
 here and sent as it is to every viewer. Channel layers drop messages when full: viewers notice the hole
-in the sequence numbers and read it back from the database (``procedures.consumers``).
+in the sequence numbers and read it back from the database (``procedures.live.consumers``).
 """
 
 import asyncio
