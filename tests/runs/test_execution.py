@@ -4,7 +4,7 @@ import pytest
 
 from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
-from procedures.execution import engine, logwriter
+from procedures.execution import logwriter
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.plan import SuccessRule, Target
 from tests.fixtures.runs import command_step, console_step, host_ref, make_plan, pinned_key, wait_until
