@@ -28,3 +28,8 @@ ROLE_RANK = {
     DomainRoleName.APPROVER: 3,
     DomainRoleName.DOMAIN_ADMIN: 4,
 }
+
+
+def roles_at_least(role: str) -> list[str]:
+    """``role`` and every role above it: the one list behind "may do at least this" in code and in SQL."""
+    return [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]

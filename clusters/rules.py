@@ -2,7 +2,7 @@
 
 import rules
 
-from clusters.choices import ROLE_RANK, DomainRoleName
+from clusters.choices import DomainRoleName, roles_at_least
 
 
 def role_in(user, domain) -> str | None:
@@ -16,8 +16,7 @@ def role_in(user, domain) -> str | None:
 
 
 def has_role(user, domain, role: str) -> bool:
-    current = role_in(user, domain)
-    return current is not None and ROLE_RANK[current] >= ROLE_RANK[role]
+    return role_in(user, domain) in roles_at_least(role)
 
 
 @rules.predicate

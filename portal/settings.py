@@ -21,7 +21,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 def _secret_key_in(folder: Path) -> str:
     """Made once per installation and kept in var/, so a checkout never carries a key."""
-    from django.core.management.utils import get_random_secret_key
+    from django.core.management.utils import get_random_secret_key  # not at the top: settings load before apps
 
     path = folder / "secret_key"
     try:  # created readable by its owner only from the first byte; a concurrent first start reads the winner's

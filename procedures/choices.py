@@ -1,4 +1,4 @@
-"""States of runs, steps and per-host results, with their colours and named groups (STYLE §2)."""
+"""States of runs, steps and per-host results, with their colours and the named groups the rules use."""
 
 from enum import nonmember
 
@@ -16,8 +16,6 @@ class RunState(models.TextChoices):
     SIGNED_OFF = "signed_off", _("Signed off")
     ABORTED = "aborted", _("Aborted")
     ACTIVE = nonmember(frozenset({"running", "waiting"}))  # holds its cluster: one per cluster (DB constraint)
-    OPEN = nonmember(frozenset({"planned", "approved", "running", "waiting", "completed"}))
-    TERMINAL = nonmember(frozenset({"signed_off", "aborted"}))
     ABORTABLE = nonmember(frozenset({"planned", "approved", "running", "waiting"}))
 
 
@@ -39,7 +37,6 @@ class StepState(models.TextChoices):
     INTERRUPTED = "interrupted", _("Interrupted")
     SKIPPED = "skipped", _("Skipped")
     FINISHED = nonmember(frozenset({"succeeded", "confirmed", "skipped"}))
-    NEEDS_PERSON = nonmember(frozenset({"awaiting_confirmation", "awaiting_signoff", "failed", "interrupted"}))
     RETRYABLE = nonmember(frozenset({"failed", "interrupted"}))
     SKIPPABLE = nonmember(frozenset({"pending", "awaiting_confirmation", "failed", "interrupted"}))
 
@@ -54,7 +51,6 @@ class HostState(models.TextChoices):
     UNREACHABLE = "unreachable", _("Unreachable")
     HOST_KEY = "host_key", _("Host key refused")
     INTERRUPTED = "interrupted", _("Interrupted")
-    DONE = nonmember(frozenset({"succeeded"}))
 
 
 class Resolution(models.TextChoices):

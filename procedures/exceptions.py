@@ -1,4 +1,4 @@
-"""Errors of runs and steps an operator can act on (STYLE §5): each carries its status and a message."""
+"""Errors of runs and steps an operator can act on: each carries its HTTP status and a translated message."""
 
 from django.utils.translation import gettext_lazy as _
 

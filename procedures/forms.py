@@ -8,7 +8,6 @@ from clusters import validators as v
 from procedures.catalog import commands as settings_registry
 from procedures.models import SiteCommandSettings
 from procedures.models.evidence import max_bytes
-from procedures.models.runs import localised
 
 PROCEDURE_CHOICES = (
     ("k5-1a", _("K.5 (1)(a) New master management server")),
@@ -110,12 +109,8 @@ class ConsoleConfirmForm(forms.Form):
 
     def __init__(self, *args, checklist=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.items = [
-            {"key": item.key, "label": localised(item.label), "expected": item.expected} for item in checklist
-        ]
+        self.items = [item.shown() for item in checklist]
         self.fields["screenshot"].help_text = _("Optional: a PNG or JPEG image of the dialog, at most {mb} MB.").format(
             mb=round(max_bytes() / 1024 / 1024, 1)
         )
-        self.fields["checked"].choices = [
-            (i["key"], f"{i['label']} = {i['expected']}" if i["expected"] else i["label"]) for i in self.items
-        ]
+        self.fields["checked"].choices = [(i["key"], i["text"]) for i in self.items]

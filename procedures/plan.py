@@ -13,6 +13,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from procedures.texts import localised
+
 
 class Kind:
     COMMAND, EDIT, CHECK, CONSOLE, CONFIRM = "command", "edit", "check", "console", "confirm"
@@ -34,9 +36,10 @@ def text(ja: str, en: str) -> dict[str, str]:
 class HostRef:
     """One machine a step acts on, resolved from the inventory when the plan is rendered.
 
-    ``node_id`` names a cluster node; ``server_id`` a standalone server. ``resolve = "package_owner"``
-    (flaw 17) means: of the candidates in ``candidate_node_ids``, act on the node that runs ``package`` at
-    the moment the step starts (the executor asks ``cmviewcl``); ``node_id`` is then the first candidate.
+    ``node_id`` names a cluster node; ``server_id`` a standalone server. ``resolve = "package_owner"`` (the
+    source says "the node that runs the package" and names none) means: of the candidates in
+    ``candidate_node_ids``, act on the node that runs ``package`` at the moment the step starts (the executor
+    asks ``cmviewcl``); ``node_id`` is then the first candidate.
     """
 
     label: str  # what the operator reads: "gmx1a (node 1)", "mailsv03 (standalone)"
@@ -54,6 +57,12 @@ class ChecklistItem:
     key: str
     label: dict[str, str]  # {"ja": ..., "en": ...}
     expected: str = ""  # the value the dialog must show, rendered from the inventory (e.g. "gmaxhost")
+
+    def shown(self, language: str | None = None) -> dict:
+        """The item as every page, form and record shows it, in the reader's language."""
+        label = localised(self.label, language)
+        text = f"{label} = {self.expected}" if self.expected else label
+        return {"key": self.key, "label": label, "expected": self.expected, "text": text}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Querysets for runs and steps that speak the domain; views compose them (STYLE §3)."""
+"""Querysets for runs and steps that speak the domain; views compose them."""
 
 from django.db import models
 
-from clusters.choices import ROLE_RANK
+from clusters.choices import DomainRoleName
+from clusters.querysets import domains_where
 from procedures.choices import RunState, StepState
 
 
@@ -20,26 +21,19 @@ class ProcedureRunQuerySet(models.QuerySet):
     def active(self):
         return self.filter(state__in=sorted(RunState.ACTIVE))
 
-    def open(self):
-        return self.filter(state__in=sorted(RunState.OPEN))
-
-    def for_cluster(self, cluster):
-        return self.filter(cluster=cluster)
-
     def visible_to(self, user):
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(cluster__server__domain__memberships__user=user).distinct()
+        return self.where_role(user, DomainRoleName.VIEWER)
 
     def where_role(self, user, role: str):
-        if user.is_superuser:
+        """Runs of the domains where ``user`` holds at least ``role``."""
+        if getattr(user, "is_superuser", False):
             return self
-        roles = [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
-        return self.filter(
-            cluster__server__domain__memberships__user=user, cluster__server__domain__memberships__role__in=roles
-        ).distinct()
+        return self.filter(cluster__server__domain__in=domains_where(user, role))
+
+    def update(self, **kwargs):
+        if "state" in kwargs:  # states change only through a transition, never in bulk
+            raise PermissionError("a run's state changes only through its transitions")
+        return super().update(**kwargs)
 
 
 class StepRunQuerySet(models.QuerySet):
@@ -51,10 +45,14 @@ class StepRunQuerySet(models.QuerySet):
         return self.running().filter(heartbeat_at__lt=before)
 
     def visible_to(self, user):
-        return self.filter(run__in=_runs_visible(user))
+        return self.where_role(user, DomainRoleName.VIEWER)
 
+    def where_role(self, user, role: str):
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(run__cluster__server__domain__in=domains_where(user, role))
 
-def _runs_visible(user):
-    from procedures.models import ProcedureRun
-
-    return ProcedureRun.objects.visible_to(user).values("pk")
+    def update(self, **kwargs):
+        if "state" in kwargs:  # states change only through a transition, never in bulk
+            raise PermissionError("a step's state changes only through its transitions")
+        return super().update(**kwargs)

@@ -1,4 +1,4 @@
-"""Every rule of runs and steps, in one place (STYLE §1, §4).
+"""Every change of a run or a step goes through a function here.
 
 Each service locks what it changes (``select_for_update``; on SQLite the IMMEDIATE transaction does the
 same), checks who may act and in which state, applies one FSM transition, saves it, records a
@@ -17,7 +17,6 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,11 +24,15 @@ from clusters.choices import DomainRoleName
 from clusters.models import Cluster
 from clusters.rules import has_role
 from procedures import exceptions as exc
+from procedures import signoff
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
+from procedures.live import emitter
 from procedures.models import ClusterLock, ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
+from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
 from procedures.models.logs import store_lines
 from procedures.plan import Kind, Plan
+from procedures.signoff import Decision
 
 SYSTEM = "portal"
 log = logging.getLogger(__name__)
@@ -40,8 +43,6 @@ log = logging.getLogger(__name__)
 
 def _publish(run_id: int, step_id: int | None) -> None:
     try:
-        from procedures.live import emitter
-
         emitter.publish_step(step_id) if step_id else emitter.publish_run(run_id)
     except Exception:  # viewers re-read the database; a failed push must never undo a transition
         log.warning("push of run %s failed", run_id, exc_info=True)
@@ -63,6 +64,20 @@ def _record(run, action, source, target, *, step=None, by=None, label="", reason
         address=address or None,
         details=details,
     )
+
+
+def _transit(run: ProcedureRun, transition, *, args: dict | None = None, action: str = "", **record) -> RunEvent:
+    """Apply one FSM transition of the run or of one of its steps, save it and record it as an event.
+
+    ``transition`` is the bound method (``step.skip``); ``args`` go to it, ``record`` to the event.
+    """
+    obj = transition.__self__
+    source = obj.state
+    transition(**(args or {}))
+    obj.save()
+    if obj is not run:
+        record.setdefault("step", obj)
+    return _record(run, action or transition.__name__, source, obj.state, **record)
 
 
 def _require(user, run: ProcedureRun, role: str) -> None:
@@ -197,17 +212,13 @@ def create_run(cluster: Cluster, plan: Plan, *, user, address=None) -> Procedure
 def approve_run(run_id: int, *, user, address=None, note: str = "") -> ProcedureRun:
     with transaction.atomic():
         run = _lock_run(run_id)
-        _require(user, run, DomainRoleName.APPROVER)
+        signoff.refuse_role(Decision.APPROVE_RUN, user, run)
         if run.state == RunState.APPROVED and run.approved_by_id:
             raise _already(_("The plan of run {n}").format(n=run.pk), run.approved_by)
         if run.state != RunState.PLANNED:
             raise _run_conflict(run, _("approved"))
-        if run.planned_by_id == user.pk:
-            raise exc.SelfApprovalRefused(did=_("planned this run"), action=_("approve it"))
-        source = run.state
-        run.approve(by=user)
-        run.save()
-        _record(run, "approve", source, run.state, by=user, reason=note, address=address)
+        signoff.refuse_involved(Decision.APPROVE_RUN, user, run)
+        _transit(run, run.approve, args={"by": user}, by=user, reason=note, address=address)
     return run
 
 
@@ -239,18 +250,15 @@ def _wait(run: ProcedureRun, reason: str, message: str = "", *, by=None, label=S
         run.wait_reason, run.wait_message = reason, message
         run.save(update_fields=["wait_reason", "wait_message"])
         return
-    source = run.state
-    run.wait(reason=reason, message=message)
-    run.save()
-    _record(run, "wait", source, run.state, by=by, label=label, reason=message, wait_reason=reason)
+    _transit(
+        run, run.wait, args={"reason": reason, "message": message}, by=by, label=label, reason=message,
+        wait_reason=reason,
+    )  # fmt: skip
 
 
 def _resume(run: ProcedureRun, *, by=None, address=None) -> None:
     if run.state == RunState.WAITING:
-        source = run.state
-        run.resume()
-        run.save()
-        _record(run, "resume", source, run.state, by=by, label=SYSTEM, address=address)
+        _transit(run, run.resume, by=by, label=SYSTEM, address=address)
 
 
 def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
@@ -270,10 +278,7 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
                 _wait(run, WaitReason.OPERATOR, str(e))
             return
         if step.state == StepState.PENDING:
-            source = step.state
-            step.ask_confirmation()
-            step.save()
-            _record(run, "ask_confirmation", source, step.state, step=step, label=SYSTEM)
+            _transit(run, step.ask_confirmation, label=SYSTEM)
             _wait(
                 run,
                 WaitReason.OPERATOR,
@@ -287,11 +292,8 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
         else:
             _wait(run, WaitReason.FAILURE, step.message)
         return
-    source = run.state
-    run.complete()
-    run.save()
     _release(run)
-    _record(run, "complete", source, run.state, label=SYSTEM)
+    _transit(run, run.complete, label=SYSTEM)
 
 
 def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> None:
@@ -299,20 +301,11 @@ def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> N
         target = master_cluster(run)
         if target is not None:
             _acquire(target, run, step)
-    source = step.state
-    step.start(by=by if getattr(by, "pk", None) else run.started_by)  # a step started by the run: its starter
-    step.save()
-    _record(
-        run,
-        "start" if step.attempt == 1 else "retry",
-        source,
-        step.state,
-        step=step,
-        by=by,
-        label=SYSTEM,
-        address=address,
-        attempt=step.attempt,
-    )
+    executor = by if getattr(by, "pk", None) else run.started_by  # a step started by the run: its starter
+    _transit(
+        run, step.start, args={"by": executor}, action="start" if step.attempt == 0 else "retry", by=by,
+        label=SYSTEM, address=address, attempt=step.attempt + 1,
+    )  # fmt: skip
     dispatch.enqueue_step(step.pk, step.attempt)
 
 
@@ -331,18 +324,13 @@ def resume_run(run_id: int, *, user, address=None) -> ProcedureRun:
 def sign_off_run(run_id: int, *, user, address=None, note: str = "") -> ProcedureRun:
     with transaction.atomic():
         run = _lock_run(run_id)
-        _require(user, run, DomainRoleName.APPROVER)
+        signoff.refuse_role(Decision.CLOSE_RUN, user, run)
         if run.state == RunState.SIGNED_OFF:
             raise _already(_("Run {n}").format(n=run.pk), run.signed_off_by)
         if run.state != RunState.COMPLETED:
             raise _run_conflict(run, _("signed off"))
-        worked = run.started_by_id == user.pk or run.steps.filter(Q(executed_by=user) | Q(confirmed_by=user)).exists()
-        if worked:
-            raise exc.SelfApprovalRefused(did=_("worked on this run"), action=_("sign it off"))
-        source = run.state
-        run.sign_off(by=user)
-        run.save()
-        _record(run, "sign_off", source, run.state, by=user, reason=note, address=address)
+        signoff.refuse_involved(Decision.CLOSE_RUN, user, run)
+        _transit(run, run.sign_off, args={"by": user}, by=user, reason=note, address=address)
     return run
 
 
@@ -369,11 +357,9 @@ def abort_run(run_id: int, *, user, reason: str, address=None) -> ProcedureRun:
 
 
 def _abort_now(run, *, by=None, reason="", address=None, label=SYSTEM):
-    source = run.state
-    run.abort(by=by if getattr(by, "pk", None) else run.aborted_by, reason=reason)
-    run.save()
+    aborter = by if getattr(by, "pk", None) else run.aborted_by
     _release(run)
-    _record(run, "abort", source, run.state, by=by, label=label, reason=reason, address=address)
+    _transit(run, run.abort, args={"by": aborter, "reason": reason}, by=by, label=label, reason=reason, address=address)
 
 
 # ---------------------------------------------------------------- steps: people
@@ -428,37 +414,23 @@ def request_resolution(step_id: int, *, user, resolution: str, reason: str, addr
 def countersign(step_id: int, *, user, address=None) -> StepRun:
     with transaction.atomic():
         run, step = _lock_step(step_id)
-        _require(user, run, DomainRoleName.APPROVER)  # a skip or a step marked done is four-eyes work (issue 7)
+        signoff.refuse_role(Decision.COUNTERSIGN, user, step)
         if step.resolved_by_id and step.state in (StepState.SKIPPED, StepState.SUCCEEDED):
             raise _already(_("Step {n}").format(n=step.position), step.resolved_by)
         _require_active(run, _("countersigned"))
         if not step.resolution:
             raise _step_conflict(step, _("countersigned"))
-        if step.resolution_requested_by_id == user.pk:
-            raise exc.SecondPersonRequired(user=user.get_username())
-        if user.pk in (step.executed_by_id, step.confirmed_by_id):
-            raise exc.SelfApprovalRefused(did=_("did step {n}").format(n=step.position), action=_("countersign it"))
-        source, resolution = step.state, step.resolution
+        signoff.refuse_involved(Decision.COUNTERSIGN, user, step)
+        resolution = step.resolution
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
-        if source not in allowed:
+        if step.state not in allowed:
             raise _step_conflict(step, Resolution(resolution).label)
-        if resolution == Resolution.SKIP:
-            step.skip(by=user)
-        else:
-            step.mark_done(by=user)
-        step.save()
-        _release(run, step=step)
-        _record(
-            run,
-            resolution,
-            source,
-            step.state,
-            step=step,
-            by=user,
-            reason=step.resolution_reason,
-            address=address,
+        _transit(
+            run, step.skip if resolution == Resolution.SKIP else step.mark_done, args={"by": user}, action=resolution,
+            by=user, reason=step.resolution_reason, address=address,
             requested_by=step.resolution_requested_by.get_username(),
-        )
+        )  # fmt: skip
+        _release(run, step=step)
         _resume(run, by=user, address=address)
         _advance(run, address=address)  # the next step is the run's work, not the countersigner's (four-eyes)
     return step
@@ -471,8 +443,6 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
     into the run's append-only events; the screenshot itself is kept under MEDIA_ROOT (``ConsoleScreenshot``).
     The portal's form and the admin's both call this, so both make the same checks and the same record.
     """
-    from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
-
     info = inspect_screenshot(screenshot) if screenshot else None  # type and size, by content, before any lock
     stored = None
     try:
@@ -486,7 +456,7 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
             given = set(ticked or ())
             missing = [item for item in items if item.key not in given]
             if missing:
-                raise exc.ChecklistIncomplete(missing="; ".join(_checklist_text(item) for item in missing))
+                raise exc.ChecklistIncomplete(missing="; ".join(item.shown()["text"] for item in missing))
             source, keys = step.state, [item.key for item in items]
             for item in items:
                 _record(
@@ -496,7 +466,7 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
                     source,
                     step=step,
                     by=user,
-                    reason=_checklist_text(item),
+                    reason=item.shown()["text"],
                     address=address,
                     item=item.key,
                     item_label=item.label,
@@ -517,21 +487,10 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
                     reason=f"sha256:{info.sha256} ({info.format}, {info.size} B)",
                     **evidence,
                 )
-            step.confirm(by=user, checklist=keys)
-            step.save()
-            _record(
-                run,
-                "confirm",
-                source,
-                step.state,
-                step=step,
-                by=user,
-                reason=note,
-                address=address,
-                ticked=keys,
-                note=note,
-                **evidence,
-            )
+            _transit(
+                run, step.confirm, args={"by": user, "checklist": keys}, by=user, reason=note, address=address,
+                ticked=keys, note=note, **evidence,
+            )  # fmt: skip
             if step.state == StepState.AWAITING_SIGNOFF:
                 _wait(run, WaitReason.SIGNOFF)
             else:
@@ -545,13 +504,6 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
     return step
 
 
-def _checklist_text(item) -> str:
-    from procedures.models.runs import localised
-
-    label = localised(item.label)
-    return f"{label} = {item.expected}" if item.expected else label
-
-
 def _already(what: str, who) -> exc.AlreadySignedOff:
     return exc.AlreadySignedOff(what=what, who=who.get_username() if who else "?")
 
@@ -559,7 +511,7 @@ def _already(what: str, who) -> exc.AlreadySignedOff:
 def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: str = "", address=None) -> StepRun:
     with transaction.atomic():
         run, step = _lock_step(step_id)
-        _require(user, run, DomainRoleName.APPROVER)
+        signoff.refuse_role(Decision.SIGN_OFF_STEP, user, step)
         if step.state in (StepState.SUCCEEDED, StepState.FAILED) and step.signed_off_by_id:
             raise _already(_("Step {n}").format(n=step.position), step.signed_off_by)
         if step.state != StepState.AWAITING_SIGNOFF:
@@ -567,17 +519,15 @@ def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: s
         _require_active(run, _("signed off"))
         if verdict not in Verdict.values:
             raise exc.UnknownVerdict(verdict=verdict)
-        if user.pk in (step.executed_by_id, step.confirmed_by_id):
-            raise exc.SelfApprovalRefused(did=_("did step {n}").format(n=step.position), action=_("sign it off"))
+        signoff.refuse_involved(Decision.SIGN_OFF_STEP, user, step)
         if verdict == Verdict.REJECT and not note.strip():
             raise exc.ReasonRequired()
-        source = step.state
         if verdict == Verdict.APPROVE:
-            step.approve_signoff(by=user)
+            _transit(run, step.approve_signoff, args={"by": user}, action="signoff_approve", by=user, reason=note,
+                     address=address)  # fmt: skip
         else:
-            step.reject_signoff(by=user, note=note)
-        step.save()
-        _record(run, f"signoff_{verdict}", source, step.state, step=step, by=user, reason=note, address=address)
+            _transit(run, step.reject_signoff, args={"by": user, "note": note}, action="signoff_reject", by=user,
+                     reason=note, address=address)  # fmt: skip
         if step.state == StepState.SUCCEEDED:
             _release(run, step=step)
             _resume(run, by=user, address=address)
@@ -631,10 +581,7 @@ def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: s
         if step.state != StepState.RUNNING or step.worker != worker or step.attempt != attempt:
             return None
         aborted = bool(step.abort_requested_at or run.abort_requested_at)
-        source = step.state
-        step.finish(ok=ok, message=message)
-        step.save()
-        _record(run, "finish", source, step.state, step=step, label=worker, reason=message, attempt=attempt)
+        _transit(run, step.finish, args={"ok": ok, "message": message}, label=worker, reason=message, attempt=attempt)
         if step.state == StepState.SUCCEEDED:
             _release(run, step=step)
         if run.abort_requested_at:
@@ -681,10 +628,7 @@ def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
             if pgids:
                 message += " " + _("The remote command may still be running: {hosts}.").format(hosts=", ".join(pgids))
             results.update(state=HostState.INTERRUPTED, finished_at=timezone.now())
-            source = step.state
-            step.interrupt(message=message)
-            step.save()
-            _record(run, "interrupt", source, step.state, step=step, label="reaper", reason=message, worker=step.worker)
+            _transit(run, step.interrupt, args={"message": message}, label="reaper", reason=message, worker=step.worker)
             if run.abort_requested_at:
                 _abort_now(run, by=run.aborted_by, reason=run.abort_reason, label="reaper")
             else:
@@ -701,21 +645,30 @@ def can_watch_run(user, run_id: int) -> bool:
     return ProcedureRun.objects.visible_to(user).filter(pk=run_id).exists()
 
 
-def log_lines_after(run_id: int, seq: int, limit: int = 1000) -> list[dict]:
-    return [line.as_wire() for line in RunLogLine.objects.after(run_id, seq)[:limit]]
+def actions_for(user, run: ProcedureRun, steps=()) -> dict:
+    """Which buttons this person may press on this run now (the services check again when pressed).
 
-
-def actions_for(user, run: ProcedureRun) -> dict:
-    """Which buttons this person may press on this run now (the services check again when pressed)."""
-    domain = run.cluster.domain
-    operator = has_role(user, domain, DomainRoleName.OPERATOR)
-    approver = has_role(user, domain, DomainRoleName.APPROVER)
+    The four-eyes buttons ask ``signoff.may_decide``, so nobody is offered a decision on their own work;
+    ``steps`` (already loaded) get their own flags under ``"steps"``, keyed by pk.
+    """
+    operator = has_role(user, run.cluster.domain, DomainRoleName.OPERATOR)
+    active = run.state in RunState.ACTIVE
     return {
-        "approve": approver and run.state == RunState.PLANNED,
+        "approve": run.state == RunState.PLANNED and signoff.may_decide(Decision.APPROVE_RUN, user, run),
         "start": operator and run.state == RunState.APPROVED,
         "resume": operator and run.state == RunState.WAITING and run.wait_reason == WaitReason.OPERATOR,
         "abort": operator and run.state in RunState.ABORTABLE,
-        "sign_off": approver and run.state == RunState.COMPLETED,
-        "operate": operator and run.state in RunState.ACTIVE,
-        "sign_off_steps": approver and run.state in RunState.ACTIVE,
+        "sign_off": run.state == RunState.COMPLETED and signoff.may_decide(Decision.CLOSE_RUN, user, run),
+        "operate": operator and active,
+        "steps": {
+            step.pk: {
+                "sign_off": active
+                and step.state == StepState.AWAITING_SIGNOFF
+                and signoff.may_decide(Decision.SIGN_OFF_STEP, user, step),
+                "countersign": active
+                and bool(step.resolution)
+                and signoff.may_decide(Decision.COUNTERSIGN, user, step),
+            }
+            for step in steps
+        },
     }

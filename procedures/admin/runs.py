@@ -20,7 +20,7 @@ from procedures import services
 from procedures.choices import StepState
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ClusterLock, ConsoleScreenshot, ProcedureRun, RunEvent, StepHostResult, StepRun
-from procedures.models.runs import localised
+from procedures.texts import localised
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

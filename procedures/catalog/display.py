@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from procedures.plan import Plan
+from procedures.texts import localised
 
 FLAW5 = {
     "ja": "Mail Server を使わないサーバでは、制御スクリプトの APSTART・APSTOP・mlstatp（mailSV）の行をコメントのまま"
@@ -23,9 +24,7 @@ FLAW5_MAIL = {
 
 
 def pick(texts: dict | None, lang: str) -> str:
-    if not texts:
-        return ""
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+    return localised(texts, lang)
 
 
 def plan_for_display(plan: Plan, lang: str) -> dict:
@@ -46,7 +45,7 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
                 "title": pick(step.title, lang),
                 "instruction": pick(step.instruction, lang),
                 "hosts": step.hosts,
-                "checklist": [{"label": pick(c.label, lang), "expected": c.expected} for c in step.checklist],
+                "checklist": [c.shown(lang) for c in step.checklist],
                 "success": step.success,
                 "timeout_s": step.timeout_s,
                 "rerunnable": step.rerunnable,

@@ -1,4 +1,5 @@
-"""The seam between "a step should run now" and whoever runs it; always after commit (pitfall 13).
+"""The seam between "a step should run now" and whoever runs it; always after commit, so that a worker never
+reads a step whose transaction has not committed (or rolled back).
 
 Modes (``settings.PORTAL_DISPATCH``, default from the environment):
 - ``thread``: a small thread pool inside the web process, started lazily (the embedded default);
@@ -55,7 +56,7 @@ def send_to_workers(step_id: int, attempt: int) -> None:
     The queue is read now, not when Celery was configured: a worker takes only the queues it is given (-Q).
     Sending it twice is harmless, which is what a redelivery does: the step runs once (``claim_step``).
     """
-    from portal.celery import app
+    from portal.celery import app  # the web process loads Celery only when it sends to workers
 
     app.send_task(
         "procedures.execute_step", args=(step_id, attempt), queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
@@ -72,6 +73,7 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def _execute(step_id: int, attempt: int) -> None:
+    # Breaks the circle services -> dispatch -> engine -> services: the rules dispatch, the engine obeys them.
     from procedures.execution import engine
 
     engine.execute_step(step_id, attempt=attempt)

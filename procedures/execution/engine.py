@@ -35,6 +35,8 @@ from procedures.models import StepHostResult, StepRun
 from procedures.plan import HostRef, SuccessRule
 
 log = logging.getLogger(__name__)
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:6]}"
 
@@ -106,7 +108,8 @@ def _target_of(ref: HostRef):
 
 
 def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
-    """Ask ``cmviewcl`` on the candidates which node runs the package now (flaw 17)."""
+    """Ask ``cmviewcl`` on the candidates which node runs the package now: K.5 says "the node that runs the
+    package" without naming it, and after a switch that is node 2."""
     candidates = list(Node.objects.select_related("credential").filter(pk__in=ref.candidate_node_ids))
     candidates.sort(key=lambda n: ref.candidate_node_ids.index(n.pk))
     names = {n.host_name: n for n in candidates}

@@ -27,9 +27,6 @@ MASK = "[masked: private key material]"
 CAPTURE_LIMIT = 4 * 1024 * 1024  # output kept in memory per host to match the success rule
 
 
-
-
-
 class StepLog:
     """Numbers lines (run-wide ``seq``) as reader threads hand over text; one flusher thread stores them.
 

@@ -1,6 +1,6 @@
 from procedures.models.evidence import ConsoleScreenshot
 from procedures.models.logs import RunLogLine
-from procedures.models.runs import ClusterLock, ProcedureRun, RunEvent, StepEvent, StepHostResult, StepRun
+from procedures.models.runs import ClusterLock, ProcedureRun, RunEvent, StepHostResult, StepRun
 from procedures.models.settings import SiteCommandSettings
 
 __all__ = [
@@ -10,7 +10,6 @@ __all__ = [
     "RunEvent",
     "RunLogLine",
     "SiteCommandSettings",
-    "StepEvent",
     "StepHostResult",
     "StepRun",
 ]

@@ -53,7 +53,7 @@ class ScreenshotInfo:
 
 def inspect_screenshot(upload) -> ScreenshotInfo:
     """Refuse anything but a PNG or JPEG no larger than the limit, judged by the bytes; hash what is kept."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # Pillow loads only when a screenshot is checked
 
     name = getattr(upload, "name", "") or "?"
     limit = max_bytes()

@@ -1,8 +1,9 @@
 """Runs of a rendered plan and their steps, as state machines (django-fsm-2).
 
-Transitions only set fields (STYLE §4); ``procedures.services`` locks the row, checks who may act, saves,
-records a ``RunEvent`` and hands work on after commit. A run executes from the plan snapshot it was
-planned with (``plan`` + ``plan_digest``); later catalog or inventory edits never change it.
+Transitions only set fields, so that one can be tried and refused without side effects; ``procedures.services``
+locks the row, checks who may act, saves, records a ``RunEvent`` and hands work on after commit. A run executes
+from the plan snapshot it was planned with (``plan`` + ``plan_digest``): later catalog edits never change its
+steps or commands.
 """
 
 from django.conf import settings
@@ -11,23 +12,15 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from procedures.choices import HostState, Resolution, RunState, StepState, WaitReason
 from procedures.plan import Kind, Plan, PlannedStep
 from procedures.querysets import AppendOnlyQuerySet, ProcedureRunQuerySet, StepRunQuerySet
+from procedures.texts import localised
 
 USER = settings.AUTH_USER_MODEL
-
-
-def localised(value, language=None) -> str:
-    """Pick the current language from a catalog {"ja": …, "en": …} text."""
-    if not isinstance(value, dict):
-        return str(value or "")
-    language = (language or get_language() or "ja")[:2]
-    return value.get(language) or value.get("ja") or value.get("en") or ""
 
 
 class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -316,6 +309,3 @@ class RunEvent(models.Model):
     @property
     def who(self) -> str:
         return self.actor.get_username() if self.actor_id else self.actor_label
-
-
-StepEvent = RunEvent  # one table for run and step events; a step event has ``step`` set

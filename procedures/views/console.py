@@ -1,6 +1,6 @@
 """Console steps: the confirmation form (checklist, note, screenshot) and the permission-checked screenshot.
 
-Thin, as every view (STYLE §6): the form parses, ``services.confirm_step`` decides and records. A
+Thin, as every view: the form parses, ``services.confirm_step`` decides and records. A
 screenshot is never public media: it is read from MEDIA_ROOT and sent only to someone with a role in the
 run's domain; everyone else gets 404, as for the run itself.
 """

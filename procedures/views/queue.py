@@ -3,8 +3,8 @@
 from django.shortcuts import render
 from django.views import View
 
-from procedures.models.runs import localised
 from procedures.queue import queue_for
+from procedures.texts import localised
 
 
 class QueueView(View):
@@ -18,11 +18,7 @@ class QueueView(View):
                 {
                     "step": step,
                     "title": localised(planned.title),
-                    "checklist": [
-                        {"label": localised(labels[key].label), "expected": labels[key].expected}
-                        for key in step.checklist
-                        if key in labels
-                    ],
+                    "checklist": [labels[key].shown() for key in step.checklist if key in labels],
                     "screenshots": list(step.screenshots.all()),
                     "commands": [(ref.label, ref.command) for ref in planned.hosts if ref.command],
                     "results": [r for r in step.host_results.all() if r.attempt == step.attempt],

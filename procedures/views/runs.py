@@ -1,6 +1,6 @@
 """Run pages: plan, list, one run with its steps, per-host results, log and history, and the action buttons.
 
-Views stay thin (STYLE §6): they find the object among what the user may see (404 otherwise), call one
+Views stay thin: they find the object among what the user may see (404 otherwise), call one
 service and turn a ``PortalError`` into a message. Every rule lives in ``procedures.services``.
 """
 
@@ -20,7 +20,7 @@ from portal.errors import PortalError
 from procedures import hostkeys, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
-from procedures.models.runs import localised
+from procedures.texts import localised
 
 PROCEDURES = (("k5-1a", "K.5 (1)(a)"), ("k5-1b", "K.5 (1)(b)"), ("k5-2", "K.5 (2)"))
 LOG_LINES_SHOWN = 2000
@@ -116,9 +116,7 @@ class RunDetailView(View):
                     "planned": planned,
                     "title": localised(planned.title),
                     "instruction": localised(planned.instruction),
-                    "checklist": [
-                        {"key": i.key, "label": localised(i.label), "expected": i.expected} for i in planned.checklist
-                    ],
+                    "checklist": [item.shown() for item in planned.checklist],
                     "deviation": localised(planned.deviation) if planned.deviation else "",
                     "results": results[step.pk],
                     "colour": STEP_COLOURS.get(step.state, "secondary"),
@@ -130,8 +128,10 @@ class RunDetailView(View):
         by_step = {}
         for line in log:
             by_step.setdefault(line.step_id, []).append(line)
+        can = services.actions_for(request.user, run, steps)
         for row in rows:
             row["log"] = by_step.get(row["step"].pk, [])
+            row["may"] = can["steps"][row["step"].pk]
         return render(
             request,
             "procedures/run_detail.html",
@@ -147,7 +147,7 @@ class RunDetailView(View):
                 "state_labels": {"step": dict(StepState.choices), "run": dict(RunState.choices)},
                 "log_truncated": last > LOG_LINES_SHOWN,
                 "events": run.events.select_related("actor", "step"),
-                "can": services.actions_for(request.user, run),
+                "can": can,
                 "run_colour": RUN_COLOURS.get(run.state, "secondary"),
                 "StepState": StepState,
                 "Resolution": Resolution,
@@ -158,44 +158,61 @@ class RunDetailView(View):
 
 RUN_ACTIONS = {
     "approve": (
-        lambda r, u, a, p: services.approve_run(r, user=u, address=a, note=p.get("note", "")),
+        lambda run, user, address, form: services.approve_run(
+            run, user=user, address=address, note=form.get("note", "")
+        ),
         _("Run approved."),
     ),
-    "start": (lambda r, u, a, p: services.start_run(r, user=u, address=a), _("Run started.")),
-    "resume": (lambda r, u, a, p: services.resume_run(r, user=u, address=a), _("Run continued.")),
+    "start": (lambda run, user, address, form: services.start_run(run, user=user, address=address), _("Run started.")),
+    "resume": (
+        lambda run, user, address, form: services.resume_run(run, user=user, address=address),
+        _("Run continued."),
+    ),
     "abort": (
-        lambda r, u, a, p: services.abort_run(r, user=u, reason=p.get("reason", ""), address=a),
+        lambda run, user, address, form: services.abort_run(
+            run, user=user, reason=form.get("reason", ""), address=address
+        ),
         _("Abort requested; a running command is stopped on its host first."),
     ),
     "sign-off": (
-        lambda r, u, a, p: services.sign_off_run(r, user=u, address=a, note=p.get("note", "")),
+        lambda run, user, address, form: services.sign_off_run(
+            run, user=user, address=address, note=form.get("note", "")
+        ),
         _("Run signed off."),
     ),
 }
 
 STEP_ACTIONS = {
-    "retry": (lambda s, u, a, p: services.retry_step(s, user=u, address=a), _("Step started again.")),
+    "retry": (
+        lambda step, user, address, form: services.retry_step(step, user=user, address=address),
+        _("Step started again."),
+    ),
     "abort": (
-        lambda s, u, a, p: services.abort_step(s, user=u, reason=p.get("reason", ""), address=a),
+        lambda step, user, address, form: services.abort_step(
+            step, user=user, reason=form.get("reason", ""), address=address
+        ),
         _("Abort requested; the command's process group is stopped on its host."),
     ),
     "request-skip": (
-        lambda s, u, a, p: services.request_resolution(
-            s, user=u, resolution=Resolution.SKIP, reason=p.get("reason", ""), address=a
+        lambda step, user, address, form: services.request_resolution(
+            step, user=user, resolution=Resolution.SKIP, reason=form.get("reason", ""), address=address
         ),
         _("Skip requested; a second person countersigns it."),
     ),
     "request-done": (
-        lambda s, u, a, p: services.request_resolution(
-            s, user=u, resolution=Resolution.DONE, reason=p.get("reason", ""), address=a
+        lambda step, user, address, form: services.request_resolution(
+            step, user=user, resolution=Resolution.DONE, reason=form.get("reason", ""), address=address
         ),
         _("Asked to count the step done; a second person countersigns it."),
     ),
-    "countersign": (lambda s, u, a, p: services.countersign(s, user=u, address=a), _("Countersigned.")),
-    # "confirm" has its own view with the screenshot upload: procedures.views.console.ConsoleConfirmView
+    "countersign": (
+        lambda step, user, address, form: services.countersign(step, user=user, address=address),
+        _("Countersigned."),
+    ),
+    # "confirm" has its own view with the screenshot upload: ConsoleConfirmView in views/console.py
     "sign-off": (
-        lambda s, u, a, p: services.sign_off_step(
-            s, user=u, verdict=p.get("verdict", Verdict.APPROVE), note=p.get("note", ""), address=a
+        lambda step, user, address, form: services.sign_off_step(
+            step, user=user, verdict=form.get("verdict", Verdict.APPROVE), note=form.get("note", ""), address=address
         ),
         _("Sign-off recorded."),
     ),

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import translation
 
 from clusters.choices import ServerRole
@@ -196,9 +197,9 @@ def test_database_refuses_a_second_active_run_on_a_cluster(state_world):
         services.start_run(second.pk, user=w.operator)
     second.refresh_from_db()
     assert second.state == RunState.APPROVED
-    # Even bypassing the services, the database keeps one active run per cluster.
+    # Even bypassing the services and the queryset's guard, the database keeps one active run per cluster.
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProcedureRun.objects.filter(pk=second.pk).update(state=RunState.RUNNING)
+        QuerySet.update(ProcedureRun.objects.filter(pk=second.pk), state=RunState.RUNNING)
 
 
 def test_step_that_edits_the_master_holds_the_masters_cluster(state_world):
@@ -299,3 +300,19 @@ def test_a_sign_off_decision_is_approve_or_reject_nothing_else(state_world):
             services.sign_off_step(step.pk, user=w.approver2, verdict="approve ", note="looks fine")
     step.refresh_from_db()
     assert step.state == StepState.AWAITING_SIGNOFF
+
+
+def test_bulk_updates_cannot_change_a_state(state_world):
+    """``protected=True`` guards the attribute; the querysets guard ``update(state=…)`` the same way."""
+    w = state_world
+    run = planned(w)
+    step = run.steps.first()
+    with pytest.raises(PermissionError):
+        ProcedureRun.objects.filter(pk=run.pk).update(state=RunState.COMPLETED)
+    with pytest.raises(PermissionError):
+        StepRun.objects.filter(pk=step.pk).update(state=StepState.SUCCEEDED)
+    run.refresh_from_db()
+    step.refresh_from_db()
+    assert (run.state, step.state) == (RunState.APPROVED, StepState.PENDING)  # as planned() left them
+    StepRun.objects.filter(pk=step.pk).update(worker="w1")  # other fields stay open to bulk updates
+    assert StepRun.objects.get(pk=step.pk).worker == "w1"
