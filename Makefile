@@ -66,7 +66,7 @@ demo-prod: install
 
 # The embedded suite, then tests/prod on PostgreSQL, Redis and real Celery workers (pytest-django makes and drops
 # its own test database; Redis $(TEST_REDIS_URL), keys of its own per run). Both run; either failing fails.
-test: install
+test: install lint
 	bin/system-deps --test
 	@status=0; \
 	$(VENV)/bin/pytest --ignore=tests/prod || status=$$?; \
@@ -76,5 +76,8 @@ test: install
 bench: install
 	$(PY) -m benchmarks
 
+# Style and the layers: ruff, and the import-linter contracts of pyproject.toml (which module may import which).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
