@@ -17,6 +17,7 @@ __all__ = [
     "ScreenshotRefused",
     "SecondPersonRequired",
     "SelfApprovalRefused",
+    "SiteCommandsBroken",
     "StepStateConflict",
 ]
 
@@ -59,6 +60,19 @@ class ChecklistIncomplete(PortalError):
 
 class PlanUnavailable(PortalError):
     status, code, message = 400, "plan", _("No plan can be made: {detail}")
+
+
+class SiteCommandsBroken(PortalError):
+    """A site's stored command lines break the registry's rules; planning stops rather than use other lines."""
+
+    status, code, message = (
+        400,
+        "site_commands",
+        _(
+            "The command lines stored for site {site} cannot be used: {detail} "
+            "A superuser corrects them in the admin; until then no plan is made for this site."
+        ),
+    )
 
 
 class HostKeyUnknown(PortalError):

@@ -4,50 +4,47 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clusters import validators as v
-from procedures.catalog import commands as settings_registry
-from procedures.models import SiteCommandSettings
+from procedures.catalog import PROCEDURES, CatalogError
+from procedures.catalog import commands as site_commands
+from procedures.catalog.options import OPERATOR_CHOICES
+from procedures.models import SiteCommands
 from procedures.models.evidence import max_bytes
 
-PROCEDURE_CHOICES = (
-    ("k5-1a", _("K.5 (1)(a) New master management server")),
-    ("k5-1b", _("K.5 (1)(b) New address server")),
-    ("k5-2", _("K.5 (2) Converting an existing environment")),
-)
 
-
-class SiteCommandSettingsForm(forms.ModelForm):
+class SiteCommandsForm(forms.ModelForm):
     """One field per registry key; an empty field means "use the catalog's default"."""
 
     class Meta:
-        model = SiteCommandSettings
+        model = SiteCommands
         fields = ("site",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         stored = (self.instance.overrides if self.instance and self.instance.pk else None) or {}
-        for key, setting in settings_registry.REGISTRY.items():
-            placeholders = ", ".join("{" + p + "}" for p in setting.placeholders)
-            help_text = str(setting.help)
+        if not isinstance(stored, dict):  # broken stored data: show empty fields, so a superuser can repair it
+            stored = {}
+        for key, line in site_commands.REGISTRY.items():
+            placeholders = ", ".join("{" + p + "}" for p in line.placeholders)
+            help_text = str(line.help)
             if placeholders:
                 help_text += " " + str(_("Placeholders: {names}.")).format(names=placeholders)
             self.fields[key] = forms.CharField(
                 label=key,
                 required=False,
                 initial=stored.get(key, ""),
-                help_text=help_text + " " + str(_("Default: {default}")).format(default=setting.default),
-                widget=forms.TextInput(attrs={"size": 100, "placeholder": setting.default}),
+                help_text=help_text + " " + str(_("Default: {default}")).format(default=line.default),
+                widget=forms.TextInput(attrs={"size": 100, "placeholder": line.default}),
             )
 
     def clean(self):
         cleaned = super().clean()
         overrides = {}
-        for key in settings_registry.REGISTRY:
+        for key in site_commands.REGISTRY:
             value = (cleaned.get(key) or "").strip()
-            if not value or value == settings_registry.REGISTRY[key].default:
+            if not value or value == site_commands.REGISTRY[key].default:
                 continue
             try:
-                settings_registry.validate_value(key, value)
+                site_commands.validate_value(key, value)
             except ValidationError as exc:
                 self.add_error(key, exc)
                 continue
@@ -60,33 +57,45 @@ class SiteCommandSettingsForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+def procedure_choices() -> list[tuple[str, str]]:
+    """The catalog's procedures, titled in the reader's language."""
+    return [(code, localised(procedure.title)) for code, procedure in PROCEDURES.items()]
+
+
+def _operator_field(choice) -> forms.Field:
+    """The plan page's field of one catalog option; its value is checked by the catalog's own rule."""
+
+    def check(value):
+        try:
+            choice.parse(value)
+        except CatalogError as exc:
+            raise ValidationError(str(exc), code="option") from None
+
+    if choice.flag:
+        return forms.BooleanField(required=False, label=choice.label, help_text=choice.help)
+    return forms.CharField(required=False, label=choice.label, help_text=choice.help, validators=[check])
+
+
 class PlanForm(forms.Form):
-    """What the plan page asks: the cluster, the procedure and the options an operator may choose."""
+    """What the plan page asks: the cluster, the procedure and the options an operator may choose.
+
+    The procedures and the options come from the catalog (``catalog.PROCEDURES``, ``catalog.options``), so the
+    form has no list or rule of its own. Planning a run posts the same fields.
+    """
 
     cluster = forms.ModelChoiceField(queryset=None, label=_("Cluster"))
-    procedure = forms.ChoiceField(choices=PROCEDURE_CHOICES, label=_("Procedure"))
-    db_files_precreated = forms.BooleanField(
-        required=False,
-        label=_("Database files already created on the shared disk"),
-        help_text=_("Leaves out A-18 / B-18+B-19."),
-    )
-    previous_database_directory = forms.CharField(
-        required=False,
-        label=_("Database directory before the conversion (K.5 (2))"),
-        help_text=_("Empty: the same as the cluster's database directory. A different path adds the link of C-19."),
-        validators=[v.validate_absolute_path],
-    )
+    procedure = forms.ChoiceField(choices=procedure_choices, label=_("Procedure"))
 
     def __init__(self, *args, clusters, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cluster"].queryset = clusters
+        for name, choice in OPERATOR_CHOICES.items():
+            self.fields[name] = _operator_field(choice)
 
     def options(self) -> dict:
+        """The operator's choices as the catalog takes them: every tick box, a text only when filled in."""
         data = self.cleaned_data
-        options = {"db_files_precreated": bool(data.get("db_files_precreated"))}
-        if data.get("previous_database_directory"):
-            options["previous_database_directory"] = data["previous_database_directory"]
-        return options
+        return {name: data.get(name) for name, choice in OPERATOR_CHOICES.items() if choice.flag or data.get(name)}
 
 
 class ConsoleConfirmForm(forms.Form):

@@ -25,6 +25,7 @@ from clusters.models import Cluster
 from clusters.rules import has_role
 from procedures import exceptions as exc
 from procedures import signoff
+from procedures.catalog import render_plan
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
 from procedures.live import emitter
@@ -173,10 +174,6 @@ def plan_run(cluster_id: int, procedure: str, options: dict | None = None, *, us
     cluster = Cluster.objects.select_related("server__domain").get(pk=cluster_id)
     if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
         raise exc.NotAllowed(domain=cluster.domain or cluster)
-    try:
-        from procedures.catalog.artefacts import render_plan
-    except ImportError as e:
-        raise exc.PlanUnavailable(detail=_("the procedure catalog is not installed.")) from e
     try:
         plan = render_plan(cluster, procedure, options or {})
     except exc.PortalError:

@@ -2,20 +2,20 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from clusters.admin import SuperuserOnlyAdmin
-from procedures.catalog import commands as settings_registry
-from procedures.forms import SiteCommandSettingsForm
-from procedures.models import SiteCommandSettings
+from procedures.catalog import commands as site_commands
+from procedures.forms import SiteCommandsForm
+from procedures.models import SiteCommands
 
 
-@admin.register(SiteCommandSettings)
-class SiteCommandSettingsAdmin(SuperuserOnlyAdmin):
-    """A site's command lines: one field per catalog key, empty = the catalog's default (flaw 7)."""
+@admin.register(SiteCommands)
+class SiteCommandsAdmin(SuperuserOnlyAdmin):
+    """A site's command lines: one field per catalog key, empty = the catalog's default. Superusers only."""
 
-    form = SiteCommandSettingsForm
+    form = SiteCommandsForm
     list_display = ("site", "changed_keys")
 
     def get_fields(self, request, obj=None):
-        return ["site", *settings_registry.REGISTRY]
+        return ["site", *site_commands.REGISTRY]
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["fields"] = ["site"]  # the command-line fields are the form's own, added per registry key
@@ -23,7 +23,8 @@ class SiteCommandSettingsAdmin(SuperuserOnlyAdmin):
 
     @admin.display(description=_("changed command lines"))
     def changed_keys(self, obj):
-        return ", ".join(sorted(obj.overrides or {})) or "—"
+        overrides = obj.overrides if isinstance(obj.overrides, dict) else {}
+        return ", ".join(sorted(overrides)) or "—"
 
 
 from procedures.admin import runs  # noqa: F401, E402  (registers the runs' read-only admin)

@@ -9,18 +9,10 @@
 
 from __future__ import annotations
 
-from procedures.catalog import k5_1a, k5_1b, k5_2
-from procedures.catalog.base import CONDITIONS, OPTIONS, Procedure
+from procedures.catalog.base import CONDITIONS, OPTIONS
 from procedures.catalog.context import CatalogError
-
-PROCEDURES: dict[str, Procedure] = {m.PROCEDURE.code: m.PROCEDURE for m in (k5_1a, k5_1b, k5_2)}
-
-
-def get_procedure(code: str) -> Procedure:
-    try:
-        return PROCEDURES[code]
-    except KeyError:
-        raise CatalogError(f"Unknown procedure {code!r}; the catalog has {', '.join(PROCEDURES)}.") from None
+from procedures.catalog.procedures import PROCEDURES, get_procedure
+from procedures.catalog.render import render_plan
 
 
 def catalog_as_json() -> dict:
@@ -32,12 +24,6 @@ def catalog_as_json() -> dict:
         },
         "options": OPTIONS,
     }
-
-
-def render_plan(cluster, procedure_code: str, options: dict | None = None, *, settings: dict | None = None):
-    from procedures.catalog.render import render_plan as _render
-
-    return _render(cluster, procedure_code, options, settings=settings)
 
 
 __all__ = ["PROCEDURES", "CatalogError", "catalog_as_json", "get_procedure", "render_plan"]

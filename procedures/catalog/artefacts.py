@@ -2,13 +2,16 @@
 
 - ``gmpublicinfo`` records (A-30/A-31, B-26/B-27, C-24/C-25): ``CLUSTERING_LEVEL=1`` and one
   ``<local IP>=<package host>`` per node and LAN. For an address server the IP records go to the
-  *master's* file; its own file gets only ``CLUSTERING_LEVEL=1`` (flaw 17).
-- ``/etc/services`` lines (A-06/A-16, B-06/B-16, the node-2 step that (2) lacks: flaw 8).
-- The package control script in both phases (docs/CONTRACTS.md §2; flaws 1, 5, 10, 16) and the cluster
-  and package configuration files that cmcheckconf/cmapplyconf read (flaw 16).
+  *master's* file; its own file gets only ``CLUSTERING_LEVEL=1``.
+- ``/etc/services`` lines (A-06/A-16, B-06/B-16, and node 2 in (2), which K.5 (2) never sets up).
+- The package control script in both phases (docs/CONTRACTS.md §2) and the cluster and package
+  configuration files that cmcheckconf/cmapplyconf read, which K.5 assumes but never writes.
 
-Edits are idempotent POSIX sh (HP-UX /usr/bin/sh): a record is appended only when absent; a whole file is
-written with ``printf '%s\\n'`` and one quoted word per line, so no value can leave its line.
+Which step writes which file, and with which command, is in ``actions.py``; this module only renders.
+
+Edits are idempotent POSIX sh (HP-UX /usr/bin/sh): a record is appended only when absent, one quoted word
+per line; a whole file is written with ``printf '%s'`` and its content as one quoted word, so no value can
+end the command.
 """
 
 from __future__ import annotations
@@ -17,23 +20,23 @@ import posixpath
 import re
 import shlex
 
-from procedures.catalog import commands as settings_registry
-from procedures.catalog.context import Context, ServerInfo
-from procedures.catalog.context import from_cluster as _context_from_cluster
+from procedures.catalog import commands as site_commands
+from procedures.catalog.context import Context, from_cluster
 from procedures.plan import Artefact
 
 CLUSTER_ASCII = "/etc/cmcluster/cluster.ascii"
 ADDRESS_MONITOR = ("addrSV", "/opt/GroupMail/bin/adstatp")
 MAIL_MONITOR = ("mailSV", "/opt/GroupMail/bin/mlstatp")
-q = shlex.quote
+quote = shlex.quote
 
 
-def _ctx(cluster) -> Context:
-    return cluster if isinstance(cluster, Context) else _context_from_cluster(cluster)
+def _context(cluster) -> Context:
+    """Callers pass a cluster (tests, pages) or the snapshot the renderer already holds."""
+    return cluster if isinstance(cluster, Context) else from_cluster(cluster)
 
 
-def _settings(settings) -> dict[str, str]:
-    return settings if settings is not None else settings_registry.defaults()
+def _commands(commands) -> dict[str, str]:
+    return commands if commands is not None else site_commands.defaults()
 
 
 # --- gmpublicinfo -----------------------------------------------------------------------------------------
@@ -52,21 +55,21 @@ def ip_records(server_or_ctx) -> list[str]:
 
 def own_gmpublicinfo_records(cluster) -> list[str]:
     """What this server's own gmpublicinfo gets: the master its IP records too (A-31), an address server not."""
-    ctx = _ctx(cluster)
-    return [CLUSTERING_LEVEL, *ip_records(ctx)] if ctx.is_master else [CLUSTERING_LEVEL]
+    context = _context(cluster)
+    return [CLUSTERING_LEVEL, *ip_records(context)] if context.is_master else [CLUSTERING_LEVEL]
 
 
 def master_gmpublicinfo_records(cluster) -> list[str]:
     """The records an address server's cluster adds to the master's gmpublicinfo (B-27, C-25)."""
-    return ip_records(_ctx(cluster))
+    return ip_records(_context(cluster))
 
 
 def append_lines_command(path: str, lines: list[str]) -> str:
     """Append each line to ``path`` unless an identical line is there; rc 0 only when all are present."""
-    p = q(path)
-    parts = [f'if [ -s {p} ] && [ -n "$(tail -c 1 {p})" ]; then echo >> {p}; fi']
+    file = quote(path)
+    parts = [f'if [ -s {file} ] && [ -n "$(tail -c 1 {file})" ]; then echo >> {file}; fi']
     for line in lines:
-        parts.append(f"{{ grep -qxF {q(line)} {p} || printf '%s\\n' {q(line)} >> {p}; }}")
+        parts.append(f"{{ grep -qxF {quote(line)} {file} || printf '%s\\n' {quote(line)} >> {file}; }}")
     return "; ".join(parts[:1]) + "; " + " && ".join(parts[1:])
 
 
@@ -75,28 +78,29 @@ def append_lines_command(path: str, lines: list[str]) -> str:
 SERVICES_PATH = "/etc/services"
 
 
-def services_entries(settings=None, *, mail: bool) -> list[tuple[str, str, str]]:
+def services_entries(commands=None, *, mail: bool) -> list[tuple[str, str, str]]:
     """(name, port/protocol, comment) for Address Server and, with Mail Server, Mail Server."""
-    s = _settings(settings)
-    entries = [(*s["service_address"].split(), "Groupmax Address Server")]
+    lines = _commands(commands)
+    entries = [(*lines["service_address"].split(), "Groupmax Address Server")]
     if mail:
-        entries.append((*s["service_mail"].split(), "Groupmax Mail Server"))
+        entries.append((*lines["service_mail"].split(), "Groupmax Mail Server"))
     return entries
 
 
-def services_lines(settings=None, *, mail: bool) -> list[str]:
-    return [f"{name} {port}  # {comment}" for name, port, comment in services_entries(settings, mail=mail)]
+def services_lines(commands=None, *, mail: bool) -> list[str]:
+    return [f"{name} {port}  # {comment}" for name, port, comment in services_entries(commands, mail=mail)]
 
 
-def services_command(settings=None, *, mail: bool) -> str:
+def services_command(commands=None, *, mail: bool) -> str:
     """Add each service unless its name is there already, then prove every name maps to its port."""
-    p = q(SERVICES_PATH)
+    file = quote(SERVICES_PATH)
     adds = []
     for (name, _port, _comment), line in zip(
-        services_entries(settings, mail=mail), services_lines(settings, mail=mail), strict=True
+        services_entries(commands, mail=mail), services_lines(commands, mail=mail), strict=True
     ):
-        adds.append(f"{{ grep -q {q('^' + _name_re(name) + '[[:space:]]')} {p} || printf '%s\\n' {q(line)} >> {p}; }}")
-    return " && ".join([*adds, services_check_command(settings, mail=mail)])
+        pattern = quote("^" + _name_re(name) + "[[:space:]]")
+        adds.append(f"{{ grep -q {pattern} {file} || printf '%s\\n' {quote(line)} >> {file}; }}")
+    return " && ".join([*adds, services_check_command(commands, mail=mail)])
 
 
 def _name_re(name: str) -> str:
@@ -104,11 +108,12 @@ def _name_re(name: str) -> str:
     return re.sub(r"\.", "[.]", name)
 
 
-def services_check_command(settings=None, *, mail: bool) -> str:
-    p = q(SERVICES_PATH)
+def services_check_command(commands=None, *, mail: bool) -> str:
+    file = quote(SERVICES_PATH)
     checks = []
-    for name, port, _comment in services_entries(settings, mail=mail):
-        checks.append(f"grep -Eq {q('^' + _name_re(name) + '[[:space:]]+' + port + '([[:space:]]|$)')} {p}")
+    for name, port, _comment in services_entries(commands, mail=mail):
+        pattern = quote("^" + _name_re(name) + "[[:space:]]+" + port + "([[:space:]]|$)")
+        checks.append(f"grep -Eq {pattern} {file}")
     return " && ".join(checks)
 
 
@@ -120,13 +125,13 @@ def write_file_command(path: str, content: str, *, mode: str = "644") -> str:
 
     The whole content is one quoted word of ``printf '%s'``: nothing in it can end the command or the file.
     """
-    p = q(path)
-    return f"mkdir -p {q(posixpath.dirname(path))} && printf '%s' {q(content)} > {p} && chmod {mode} {p}"
+    file = quote(path)
+    return f"mkdir -p {quote(posixpath.dirname(path))} && printf '%s' {quote(content)} > {file} && chmod {mode} {file}"
 
 
 def same_file_command(path: str, content: str) -> str:
     """Succeeds when ``path`` holds exactly ``content`` (compares this node's copy with the rendered file)."""
-    return f"printf '%s' {q(content)} | cmp -s - {q(path)} && echo {q('identical: ' + path)}"
+    return f"printf '%s' {quote(content)} | cmp -s - {quote(path)} && echo {quote('identical: ' + path)}"
 
 
 # --- the package control script ---------------------------------------------------------------------------
@@ -145,16 +150,18 @@ def _mail_line(text: str, active: bool) -> str:
     return text if active else f"#{text}"
 
 
-def render_control_script(cluster, *, mail_active: bool, settings=None) -> str:
+def render_control_script(cluster, *, mail_active: bool, commands=None) -> str:
     """The legacy ServiceGuard control script of docs/CONTRACTS.md §2.
 
-    ``mail_active=False`` is the first phase (A-34, B-30; and C-28 without Mail Server, flaw 5): the
-    APSTART/APSTOP lines and the ``mailSV`` service entry ``[1]`` are comment lines. ``True`` is the
-    second phase (A-46, B-42) or C-28 with Mail Server. The array is spelled ``SERVICE_RESTART`` (flaw 1)
-    and every quote is ASCII (flaw 10); entry ``[0]`` monitors the address service (flaw 16).
+    ``mail_active=False`` is the first phase (A-34, B-30; and C-28 without Mail Server, whose mail lines
+    would only start and watch a mail server that is not there): the APSTART/APSTOP lines and the ``mailSV``
+    service entry ``[1]`` are comment lines. ``True`` is the second phase (A-46, B-42) or C-28 with Mail
+    Server. The array is spelled ``SERVICE_RESTART`` and every quote is ASCII, as ServiceGuard reads them
+    (K.5 prints SERVICE_RESTERT and typographic quotes); entry ``[0]``, which K.5 leaves out, monitors the
+    address service.
     """
-    ctx = _ctx(cluster)
-    s = _settings(settings)
+    ctx = _context(cluster)
+    site_lines = _commands(commands)
     has_mail = ctx.server.uses_mail_server
     if mail_active:
         phase = "mail lines active (K.5 A-46 / B-42 / C-28 with Mail Server)"
@@ -168,12 +175,11 @@ def render_control_script(cluster, *, mail_active: bool, settings=None) -> str:
     fs_lines = []
     for i, (lv, mount_point) in enumerate(ctx.filesystems):
         fs_lines += [
-            f"LV[{i}]={q(lv)}",
-            f"FS[{i}]={q(mount_point)}",
+            f"LV[{i}]={quote(lv)}",
+            f"FS[{i}]={quote(mount_point)}",
             f'FS_TYPE[{i}]="vxfs"',
             f'FS_MOUNT_OPT[{i}]="-o rw"',
         ]
-    m = mail_active
     lines = [
         "#!/usr/bin/sh",
         f"# Package control script of Groupmax package {_comment_safe(ctx.package)} "
@@ -184,20 +190,20 @@ def render_control_script(cluster, *, mail_active: bool, settings=None) -> str:
         "PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin:/etc",
         'VGCHANGE="vgchange -a e"',
         "",
-        f"VG[0]={q(ctx.vg)}",
+        f"VG[0]={quote(ctx.vg)}",
         "",
         *fs_lines,
         "",
-        f"IP[0]={q(ctx.package_ip)}",
-        f"SUBNET[0]={q(ctx.package_subnet)}",
+        f"IP[0]={quote(ctx.package_ip)}",
+        f"SUBNET[0]={quote(ctx.package_subnet)}",
         "",
         "# Service [0] watches the address service; [1] watches the mail server (Mail Server only).",
         f"SERVICE_NAME[0]={ADDRESS_MONITOR[0]}",
         f'SERVICE_CMD[0]="{ADDRESS_MONITOR[1]}"',
         'SERVICE_RESTART[0]=""',
-        _mail_line(f"SERVICE_NAME[1]={MAIL_MONITOR[0]}", m),
-        _mail_line(f'SERVICE_CMD[1]="{MAIL_MONITOR[1]}"', m),
-        _mail_line('SERVICE_RESTART[1]=""', m),
+        _mail_line(f"SERVICE_NAME[1]={MAIL_MONITOR[0]}", mail_active),
+        _mail_line(f'SERVICE_CMD[1]="{MAIL_MONITOR[1]}"', mail_active),
+        _mail_line('SERVICE_RESTART[1]=""', mail_active),
         "",
         "log_file=${SG_SCRIPT_LOG_FILE:-$0.log}",
         "NODE=$(hostname)",
@@ -209,17 +215,17 @@ def render_control_script(cluster, *, mail_active: bool, settings=None) -> str:
         "",
         "function customer_defined_run_cmds",
         "{",
-        f'    {s["objsv_start"]} >> "$log_file" 2>&1 || return 1',
-        f'    {s["addr_start"]} >> "$log_file" 2>&1 || return 1',
-        _mail_line(f'    {s["mail_start"]} >> "$log_file" 2>&1 || return 1', m),
+        f'    {site_lines["objsv_start"]} >> "$log_file" 2>&1 || return 1',
+        f'    {site_lines["addr_start"]} >> "$log_file" 2>&1 || return 1',
+        _mail_line(f'    {site_lines["mail_start"]} >> "$log_file" 2>&1 || return 1', mail_active),
         "    return 0",
         "}",
         "",
         "function customer_defined_halt_cmds",
         "{",
-        _mail_line(f'    {s["mail_stop"]} >> "$log_file" 2>&1', m),
-        f'    {s["addr_stop"]} >> "$log_file" 2>&1',
-        f'    {s["objsv_stop"]} >> "$log_file" 2>&1',
+        _mail_line(f'    {site_lines["mail_stop"]} >> "$log_file" 2>&1', mail_active),
+        f'    {site_lines["addr_stop"]} >> "$log_file" 2>&1',
+        f'    {site_lines["objsv_stop"]} >> "$log_file" 2>&1',
         "    return 0",
         "}",
         "",
@@ -309,8 +315,8 @@ def render_control_script(cluster, *, mail_active: bool, settings=None) -> str:
 
 
 def render_cluster_ascii(cluster) -> str:
-    """The cluster configuration file cmcheckconf/cmapplyconf read (flaw 16). Interface names are lan0/lan1."""
-    ctx = _ctx(cluster)
+    """The cluster configuration file cmcheckconf/cmapplyconf read (K.5 assumes it). Interfaces are lan0/lan1."""
+    ctx = _context(cluster)
     lines = [
         f"# ServiceGuard cluster configuration of {ctx.cluster_name}, rendered from the inventory.",
         "# Check the network interface names against cmquerycl before applying.",
@@ -340,8 +346,8 @@ def render_cluster_ascii(cluster) -> str:
 
 
 def render_package_conf(cluster) -> str:
-    """The legacy package configuration file (flaw 16); it lists mailSV only for a server with Mail Server."""
-    ctx = _ctx(cluster)
+    """The legacy package configuration file (K.5 assumes it); it lists mailSV only for a server with Mail Server."""
+    ctx = _context(cluster)
     services = [ADDRESS_MONITOR[0]] + ([MAIL_MONITOR[0]] if ctx.server.uses_mail_server else [])
     lines = [
         f"# ServiceGuard package configuration of {ctx.package}, rendered from the inventory.",
@@ -369,27 +375,16 @@ def render_package_conf(cluster) -> str:
 # --- artefacts as the plan shows them ---------------------------------------------------------------------
 
 
-def control_script_artefact(ctx: Context, *, mail_active: bool, settings=None, host_label="") -> Artefact:
+def control_script_artefact(ctx: Context, *, mail_active: bool, commands=None, host_label="") -> Artefact:
     name = "control script (mail lines active)" if mail_active else "control script (mail lines commented out)"
     return Artefact(
         name,
         ctx.control_script_path,
-        render_control_script(ctx, mail_active=mail_active, settings=settings),
+        render_control_script(ctx, mail_active=mail_active, commands=commands),
         host_label,
     )
 
 
-def gmpublicinfo_artefact(ctx: Context, records: list[str], *, settings=None, host_label="", name="gmpublicinfo"):
-    path = _settings(settings)["gmpublicinfo"]
-    return Artefact(name, path, "\n".join(records) + "\n", host_label)
-
-
-def master_label(master: ServerInfo) -> str:
-    return f"{master.name} (master management server)"
-
-
-def render_plan(cluster, procedure_code: str, options: dict | None = None, *, settings=None):
-    """The catalog's plan for ``cluster`` (procedures.catalog.render.render_plan; kept here for runs)."""
-    from procedures.catalog.render import render_plan as _render_plan
-
-    return _render_plan(cluster, procedure_code, options, settings=settings)
+def gmpublicinfo_artefact(records: list[str], *, commands=None, host_label="", name="gmpublicinfo") -> Artefact:
+    """Records added to the site's gmpublicinfo file, one per line."""
+    return Artefact(name, _commands(commands)["gmpublicinfo"], "\n".join(records) + "\n", host_label)

@@ -30,7 +30,7 @@ class Step:
     target: str  # Target.*: where the source says the step acts
     title: dict[str, str]
     instruction: dict[str, str]
-    action: str = ""  # renderer in render.ACTIONS (command, edit and check steps)
+    action: str = ""  # its kind in actions.ACTIONS: command, success rule, generated files (command/edit/check)
     params: dict = field(default_factory=dict)  # arguments of the action
     run_on: str = ""  # where a "cluster" step is executed (node1); defaults to the target
     conditions: tuple[str, ...] = ()  # all must hold for the step to be part of a plan

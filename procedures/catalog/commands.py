@@ -1,9 +1,11 @@
-"""The command lines K.5 does not name (flaw 7): one registry of keys, defaults and help text.
+"""The site command lines: one registry of keys, defaults and help text for the commands K.5 does not spell out.
 
-A site changes a line by storing it in ``SiteCommandSettings.overrides`` under its key; everything else
-comes from the defaults below (docs/CONTRACTS.md §1, which the lab implements). A template is one line of
-POSIX sh with ``{placeholders}``; each placeholder is filled with an inventory value that has been
-validated and then ``shlex.quote``d, so a value is always exactly one shell word.
+K.5 says "activate the volume group", "install Address Server", "start the address service" without the exact
+command, and sites differ in those lines; so each such command is a key here with an HP-UX default. A site
+changes a line by storing it in ``SiteCommands.overrides`` under its key; everything else comes from the
+defaults below (docs/CONTRACTS.md §1, which the lab implements). A template is one line of POSIX sh with
+``{placeholders}``; each placeholder is filled with an inventory value that has been validated and then
+``shlex.quote``d, so a value is always exactly one shell word.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clusters import validators as v
+from procedures.exceptions import SiteCommandsBroken
 
 COMMAND, PATH, WORDS, SERVICE = "command", "path", "words", "service"
 
@@ -41,7 +44,9 @@ def _require(ok: bool, value) -> None:
 
 
 @dataclass(frozen=True)
-class CommandSetting:
+class CommandLine:
+    """One site command line: its key, the HP-UX default, what it is for and which placeholders it may use."""
+
     key: str
     default: str
     help: str
@@ -51,14 +56,14 @@ class CommandSetting:
     )
 
 
-def _s(key, default, help, placeholders=(), kind=COMMAND):
-    return CommandSetting(key, default, help, tuple(placeholders), kind)
+def _line(key, default, help, placeholders=(), kind=COMMAND):
+    return CommandLine(key, default, help, tuple(placeholders), kind)
 
 
-REGISTRY: dict[str, CommandSetting] = {
-    s.key: s
-    for s in (
-        _s(
+REGISTRY: dict[str, CommandLine] = {
+    line.key: line
+    for line in (
+        _line(
             "vg_activate",
             "vgchange -a y {vg}",
             _(
@@ -67,33 +72,33 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             ["vg"],
         ),
-        _s("vg_deactivate", "vgchange -a n {vg}", _("Deactivate the package volume group."), ["vg"]),
-        _s(
+        _line("vg_deactivate", "vgchange -a n {vg}", _("Deactivate the package volume group."), ["vg"]),
+        _line(
             "fs_mount",
             "mount {lv} {mount_point}",
             _("Mount one logical volume of the volume group; run once per shared file system, in order."),
             ["lv", "mount_point"],
         ),
-        _s(
+        _line(
             "fs_unmount",
             "umount {mount_point}",
             _("Unmount one shared file system; run in reverse order."),
             ["mount_point"],
         ),
-        _s(
+        _line(
             "sw_depot",
             "/var/spool/sw",
             _("The software depot that swinstall reads the Groupmax products from."),
             kind=PATH,
         ),
-        _s(
+        _line(
             "install_object_server",
             "swlist HiOODB >/dev/null 2>&1 || swinstall -s {depot} HiOODB",
             _("Install Object Server unless it is installed already."),
             ["depot"],
         ),
-        _s("install_address_server", "swinstall -s {depot} GMAX-ADDRESS", _("Install Address Server."), ["depot"]),
-        _s(
+        _line("install_address_server", "swinstall -s {depot} GMAX-ADDRESS", _("Install Address Server."), ["depot"]),
+        _line(
             "install_replication_option",
             "GMAX-ADDR-REP",
             _(
@@ -102,9 +107,9 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             kind=WORDS,
         ),
-        _s("install_mail_server", "swinstall -s {depot} GMAX-MAIL", _("Install Mail Server."), ["depot"]),
-        _s("objsv_installed", "swlist HiOODB", _("Show that Object Server is installed on a node (K-P1)."), []),
-        _s(
+        _line("install_mail_server", "swinstall -s {depot} GMAX-MAIL", _("Install Mail Server."), ["depot"]),
+        _line("objsv_installed", "swlist HiOODB", _("Show that Object Server is installed on a node (K-P1)."), []),
+        _line(
             "check_shared",
             "bdf {mount_point}",
             _(
@@ -113,13 +118,13 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             ["mount_point"],
         ),
-        _s(
+        _line(
             "gm_setup",
             "/opt/GroupMail/bin/GM_SETUP -t {server_type} -s {schema} -u root -g sys",
             _("Set up Groupmax: server configuration, database schema name, system administrator user and group."),
             ["server_type", "schema"],
         ),
-        _s(
+        _line(
             "xodrc",
             "/opt/HiOODB/conf/xodrc",
             _(
@@ -128,30 +133,30 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             kind=PATH,
         ),
-        _s(
+        _line(
             "db_files_create",
             "/opt/HiOODB/bin/xodmkfile -d {database_directory}",
             _("Create the database files on the shared disk."),
             ["database_directory"],
         ),
-        _s("objsv_start", "/opt/HiOODB/bin/xodstart", _("Start Object Server.")),
-        _s("objsv_stop", "/opt/HiOODB/bin/xodstop", _("Stop Object Server.")),
-        _s("db_setup", "/opt/GroupMail/bin/DB_SETUP", _("Set up the Groupmax database.")),
-        _s(
+        _line("objsv_start", "/opt/HiOODB/bin/xodstart", _("Start Object Server.")),
+        _line("objsv_stop", "/opt/HiOODB/bin/xodstop", _("Stop Object Server.")),
+        _line("db_setup", "/opt/GroupMail/bin/DB_SETUP", _("Set up the Groupmax database.")),
+        _line(
             "addr_start",
             "/opt/GroupMail/bin/GM_START",
             _("Start the address service; it prints “address service started”."),
         ),
-        _s("addr_stop", "/opt/GroupMail/bin/GM_STOP", _("Stop the address service.")),
-        _s(
+        _line("addr_stop", "/opt/GroupMail/bin/GM_STOP", _("Stop the address service.")),
+        _line(
             "adsrvn",
             "/opt/GroupMail/bin/adsrvn -n {package_host}",
             _("Register the package host name as the server's name."),
             ["package_host"],
         ),
-        _s("mail_start", "/opt/GroupMail/bin/APSTART", _("Start the mail server.")),
-        _s("mail_stop", "/opt/GroupMail/bin/APSTOP", _("Stop the mail server.")),
-        _s(
+        _line("mail_start", "/opt/GroupMail/bin/APSTART", _("Start the mail server.")),
+        _line("mail_stop", "/opt/GroupMail/bin/APSTOP", _("Stop the mail server.")),
+        _line(
             "mhs_nadr_cfg",
             "/opt/GroupMail/bin/mhs_nadr_cfg TCP OFF",
             _(
@@ -159,34 +164,34 @@ REGISTRY: dict[str, CommandSetting] = {
                 "resolution off, as K.5 requires for mail servers in a domain with a clustered server."
             ),
         ),
-        _s(
+        _line(
             "nxsrepstat",
             "/opt/GroupMail/bin/nxsrepstat",
             _("Show whether the master's changes reached every address server."),
         ),
-        _s(
+        _line(
             "cm_check",
             "cmcheckconf -C /etc/cmcluster/cluster.ascii -P /etc/cmcluster/{package}/{package}.conf",
             _("Check the cluster and package configuration (flaw 16)."),
             ["package"],
         ),
-        _s(
+        _line(
             "cm_apply",
             "cmapplyconf -f -C /etc/cmcluster/cluster.ascii -P /etc/cmcluster/{package}/{package}.conf",
             _("Apply the cluster and package configuration (flaw 16)."),
             ["package"],
         ),
-        _s("cm_run", "cmruncl -v", _("Start the cluster.")),
-        _s("cm_halt", "cmhaltcl -f -v", _("Stop the cluster (and the package).")),
-        _s("pkg_halt", "cmhaltpkg {package}", _("Halt the package (switch-over check of flaw 4)."), ["package"]),
-        _s(
+        _line("cm_run", "cmruncl -v", _("Start the cluster.")),
+        _line("cm_halt", "cmhaltcl -f -v", _("Stop the cluster (and the package).")),
+        _line("pkg_halt", "cmhaltpkg {package}", _("Halt the package (switch-over check of flaw 4)."), ["package"]),
+        _line(
             "pkg_run",
             "cmrunpkg -n {node} {package} && cmmodpkg -e {package}",
             _("Run the package on one node and enable switching again."),
             ["node", "package"],
         ),
-        _s("gmpublicinfo", "/var/opt/GroupMail/nxcdir/gmpublicinfo", _("Groupmax's gmpublicinfo file."), kind=PATH),
-        _s(
+        _line("gmpublicinfo", "/var/opt/GroupMail/nxcdir/gmpublicinfo", _("Groupmax's gmpublicinfo file."), kind=PATH),
+        _line(
             "backup",
             "tar -cf /var/tmp/k5-groupmax-backup.tar /var/opt/GroupMail {database_directory}",
             _(
@@ -195,7 +200,7 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             ["database_directory"],
         ),
-        _s(
+        _line(
             "sysadmin_is_root",
             'test -z "$(find /var/opt/GroupMail ! -user root -print | head -n 1)"',
             _(
@@ -203,7 +208,7 @@ REGISTRY: dict[str, CommandSetting] = {
                 "administrator is root."
             ),
         ),
-        _s(
+        _line(
             "service_address",
             "gmaxaddr 20010/tcp",
             _(
@@ -212,7 +217,7 @@ REGISTRY: dict[str, CommandSetting] = {
             ),
             kind=SERVICE,
         ),
-        _s(
+        _line(
             "service_mail",
             "gmaxmail 20011/tcp",
             _("The /etc/services line of Mail Server (name port/protocol)."),
@@ -223,7 +228,7 @@ REGISTRY: dict[str, CommandSetting] = {
 
 
 def defaults() -> dict[str, str]:
-    return {key: setting.default for key, setting in REGISTRY.items()}
+    return {key: line.default for key, line in REGISTRY.items()}
 
 
 def effective(overrides: dict | None = None) -> dict[str, str]:
@@ -236,11 +241,31 @@ def effective(overrides: dict | None = None) -> dict[str, str]:
 
 
 def for_site(site) -> dict[str, str]:
-    settings = getattr(site, "command_settings", None) if site is not None else None
-    try:
-        return effective(settings.overrides if settings is not None else None)
-    except Exception:
-        return defaults()
+    """The command lines of ``site``: the defaults with its stored overrides.
+
+    A stored override that breaks the registry's rules (a line someone wrote around the form, or one a
+    registry change made invalid) is an error, never a quiet fallback: planning with other commands than
+    the site stored would be worse than not planning.
+    """
+    stored = getattr(site, "commands", None) if site is not None else None
+    overrides = stored.overrides if stored is not None else None
+    if overrides is not None:
+        try:
+            validate_overrides(_known(overrides))
+        except ValidationError as exc:
+            raise SiteCommandsBroken(site=site, detail=" ".join(exc.messages)) from exc
+    return effective(overrides)
+
+
+def _known(overrides):
+    """The overrides that still mean something: keys the registry knows, not left empty (= "the default")."""
+    if not isinstance(overrides, dict):
+        return overrides
+    return {
+        key: value
+        for key, value in overrides.items()
+        if key in REGISTRY and not (isinstance(value, str) and not value.strip())
+    }
 
 
 def placeholders_of(template: str) -> list[str]:
@@ -254,22 +279,22 @@ def placeholders_of(template: str) -> list[str]:
 
 
 def validate_value(key: str, value) -> None:
-    """Raise ValidationError when ``value`` is not acceptable as setting ``key``."""
-    setting = REGISTRY.get(key)
-    if setting is None:
-        raise ValidationError(_("“{key}” is not a known command setting.").format(key=key), code="unknown_key")
+    """Raise ValidationError when ``value`` is not acceptable as the command line ``key``."""
+    line = REGISTRY.get(key)
+    if line is None:
+        raise ValidationError(_("“{key}” is not a known command line key.").format(key=key), code="unknown_key")
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(_("A command setting is a non-empty line of text."), code="empty")
+        raise ValidationError(_("A command line is a non-empty line of text."), code="empty")
     if any(ch in value for ch in "\n\r\0"):
-        raise ValidationError(_("A command setting is one line: no line breaks."), code="newline")
-    if setting.kind == PATH:
+        raise ValidationError(_("A command line is one line: no line breaks."), code="newline")
+    if line.kind == PATH:
         v.validate_absolute_path(value)
         return
-    if setting.kind == WORDS:
+    if line.kind == WORDS:
         if not all(v._SAFE_NAME.fullmatch(word) for word in value.split()):
             raise ValidationError(_("Only product names (letters, digits, “.”, “_”, “-”) separated by spaces."))
         return
-    if setting.kind == SERVICE:
+    if line.kind == SERVICE:
         parts = value.split()
         if len(parts) != 2 or not v._SAFE_NAME.fullmatch(parts[0]) or not _is_port(parts[1]):
             raise ValidationError(_("An /etc/services entry is “name port/tcp”, e.g. “gmaxaddr 20010/tcp”."))
@@ -278,12 +303,12 @@ def validate_value(key: str, value) -> None:
         names = placeholders_of(value)
     except ValueError:
         raise ValidationError(_("Unbalanced braces: write a literal brace as “{{” or “}}”."), code="braces") from None
-    unknown = sorted(set(names) - set(setting.placeholders))
+    unknown = sorted(set(names) - set(line.placeholders))
     if unknown:
         raise ValidationError(
-            _("Unknown placeholder(s) {names}; this setting knows: {known}.").format(
+            _("Unknown placeholder(s) {names}; this command line knows: {known}.").format(
                 names=", ".join("{" + n + "}" for n in unknown),
-                known=", ".join("{" + n + "}" for n in setting.placeholders) or _("none"),
+                known=", ".join("{" + n + "}" for n in line.placeholders) or _("none"),
             ),
             code="placeholder",
         )
@@ -301,7 +326,7 @@ def _is_port(text: str) -> bool:
 def validate_overrides(overrides) -> None:
     """Refuse anything but known keys with valid one-line templates (used by the form and the admin)."""
     if not isinstance(overrides, dict):
-        raise ValidationError(_("Overrides are a mapping of setting keys to command lines."))
+        raise ValidationError(_("Overrides are a mapping of keys to command lines."))
     errors = {}
     for key, value in overrides.items():
         try:

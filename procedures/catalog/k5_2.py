@@ -4,24 +4,23 @@ C-00 is the gate (only an environment whose system administrator is root is conv
 C-P1 … C-P4 are notes for the other path and never part of an in-place plan; C-01 … C-43, C-N1 follow.
 """
 
-from procedures.catalog import steps as s
+from procedures.catalog import steps
 from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
 
 CODE = "k5-2"
 VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
 TITLE = text("K.5 (2) 既存環境のクラスタ化", "K.5 (2) Converting an existing environment to a cluster")
-N1, N2, BOTH = s.N1, s.N2, s.BOTH
-C, E, K, G, F = Kind.COMMAND, Kind.EDIT, Kind.CHECK, Kind.CONSOLE, Kind.CONFIRM
+NODE1, NODE2, BOTH = steps.NODE1, steps.NODE2, steps.BOTH
 MIGRATION = ("migration_path",)
-_dev = s._dev
+_dev = steps._dev
 
 STEPS = (
-    s.kp2("c"),
+    steps.kp2("c"),
     Step(
         "c00.gate_root",
         ("C-00",),
-        K,
-        N1,
+        Kind.CHECK,
+        NODE1,
         text(
             "関門: 既存環境のシステム管理者が root であること", "Gate: the existing environment's administrator is root"
         ),
@@ -40,8 +39,8 @@ STEPS = (
     Step(
         "cp1.backup_env",
         ("C-P1",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("移行時の注意: GM_ENV と nxcenvfile を退避", "Migration note: back up GM_ENV and nxcenvfile"),
         text(
             "クラスタ環境で新規に導入・設定した後、/var/opt/GroupMail/nxcdir の GM_ENV と nxcenvfile を退避します。",
@@ -54,8 +53,8 @@ STEPS = (
     Step(
         "cp2.restore_env",
         ("C-P2",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("移行時の注意: 退避したファイルを戻す", "Migration note: restore the backed-up files"),
         text(
             "既存環境のデータを移行した後、C-P1 で退避したファイルを元に戻します。",
@@ -67,7 +66,7 @@ STEPS = (
     Step(
         "cp3.chown_root",
         ("C-P3",),
-        C,
+        Kind.COMMAND,
         BOTH,
         text("移行時の注意: 所有者を root に変更", "Migration note: make root the owner"),
         text(
@@ -82,7 +81,7 @@ STEPS = (
     Step(
         "cp4.check_owner",
         ("C-P4",),
-        K,
+        Kind.CHECK,
         BOTH,
         text("移行時の注意: 所有者が root になったことの確認", "Migration note: check that root owns everything"),
         text(
@@ -95,15 +94,15 @@ STEPS = (
     Step(
         "c.mail_stop_first",
         (),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("メールサーバを停止", "Stop the mail server"),
         text(
             "/var/opt/GroupMail を移動する前に、既存環境のメールサーバを停止します。",
             "Stop the existing environment's mail server before /var/opt/GroupMail is moved away.",
         ),
         action="mail_stop",
-        conditions=s.MAIL,
+        conditions=steps.MAIL,
         timeout_s=600,
         deviation=_dev(
             "K.5 の C-01 はメールサーバの停止に触れていませんが、C-03 でその下のディレクトリを移動します"
@@ -115,8 +114,8 @@ STEPS = (
     Step(
         "c01.stop_services",
         ("C-01",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("アドレスサービスと Object Server を停止", "Stop the address service and Object Server"),
         text(
             "既存環境のアドレスサービスを停止し、続けて Object Server を停止します。",
@@ -128,8 +127,8 @@ STEPS = (
     Step(
         "c02.backup",
         ("C-02",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("環境をバックアップ", "Back up the environment"),
         text(
             "サイトのバックアップ手順（「15.2 バックアップ」）で Address Server / Mail Server の環境を退避します。",
@@ -141,8 +140,8 @@ STEPS = (
     Step(
         "c03.rename_groupmail",
         ("C-03",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("/var/opt/GroupMail を GroupMail_tmp に改名", "Rename /var/opt/GroupMail to GroupMail_tmp"),
         text(
             "/var/opt/GroupMail を /var/opt/GroupMail_tmp に改名します。改名先が既にあれば何もせず失敗します。",
@@ -155,8 +154,8 @@ STEPS = (
     Step(
         "c04.rename_dbdir",
         ("C-04",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("データベースファイルのディレクトリを改名", "Rename the database file directory"),
         text(
             "移行前のデータベースファイルディレクトリ（オプションの値）の名前に _tmp を付けます。",
@@ -169,7 +168,7 @@ STEPS = (
     Step(
         "c05.disk_layout",
         ("C-05",),
-        F,
+        Kind.CONFIRM,
         Target.CLUSTER,
         text("共有ディスクの構成を作成", "Create the shared disk layout"),
         text(
@@ -181,25 +180,25 @@ STEPS = (
         checklist=(Check("vg", text("ボリュームグループ", "Volume group"), "/dev/{vg}"),),
         rerunnable=True,
     ),
-    s.vg_activate("C-06", N2),
-    s.mount("C-07", N2),
-    s.install_address(
+    steps.vg_activate("C-06", NODE2),
+    steps.mount("C-07", NODE2),
+    steps.install_address(
         "C-08",
-        N2,
+        NODE2,
         deviation=_dev(
             "K.5 の C-08 は Replication Option に触れていませんが、A-03 と同じく使う場合は同時に導入します"
             "（欠陥 11）。",
             "C-08 does not mention Replication Option; like A-03, the plan installs it too when it is used (flaw 11).",
         ),
     ),
-    s.install_mail("C-09", N2),
-    s.check_shared("C-10", N2),
-    s.kp1("c", after="C-08"),
+    steps.install_mail("C-09", NODE2),
+    steps.check_shared("C-10", NODE2),
+    steps.kp1("c", after="C-08"),
     Step(
         "c.services.node2",
         (),
-        E,
-        N2,
+        Kind.EDIT,
+        NODE2,
         text("ノード2 の /etc/services にポート番号を設定", "Add the ports to /etc/services on node 2"),
         text(
             "ノード1（既存環境）と同じ Address Server / Mail "
@@ -216,14 +215,14 @@ STEPS = (
             "Procedure (2) never sets the ports on node 2 (flaw 8); this step is added.",
         ),
     ),
-    s.gm_setup("C-11", N2, again=True),
-    s.clear_groupmail("C-12", N2),
-    s.unmount("C-13", N2),
-    s.vg_deactivate("C-14", N2),
-    s.vg_activate("C-15", N1),
-    s.mount(
+    steps.gm_setup("C-11", NODE2, again=True),
+    steps.clear_groupmail("C-12", NODE2),
+    steps.unmount("C-13", NODE2),
+    steps.vg_deactivate("C-14", NODE2),
+    steps.vg_activate("C-15", NODE1),
+    steps.mount(
         "C-16",
-        N1,
+        NODE1,
         deviation=_dev(
             "C-03 で /var/opt/GroupMail を改名したため、"
             "マウントポイントを作り直してからマウントします（K.5 には書かれて"
@@ -235,8 +234,8 @@ STEPS = (
     Step(
         "c17.copy_groupmail",
         ("C-17",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("GroupMail_tmp の内容を共有ディスクへコピー", "Copy GroupMail_tmp onto the shared disk"),
         text(
             "/var/opt/GroupMail_tmp の内容を共有ディスク上の /var/opt/GroupMail へ、所有者・モード・リンクを保ったまま"
@@ -254,8 +253,8 @@ STEPS = (
     Step(
         "c18.copy_dbdir",
         ("C-18",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("データベースファイルを共有ディスクへコピー", "Copy the database files onto the shared disk"),
         text(
             "改名したデータベースファイルディレクトリの内容を、共有ディスク上のデータベースファイルディレクトリへ、"
@@ -274,7 +273,7 @@ STEPS = (
     Step(
         "c19.link_dbdir",
         ("C-19",),
-        C,
+        Kind.COMMAND,
         BOTH,
         text("旧データベースディレクトリへのシンボリックリンク", "Link the old database directory path"),
         text(
@@ -295,7 +294,7 @@ STEPS = (
             "Server after a failover, so the plan makes it on both nodes (flaw 9).",
         ),
     ),
-    s.xodrc_same(
+    steps.xodrc_same(
         "",
         key="c.xodrc_same",
         deviation=_dev(
@@ -309,7 +308,7 @@ STEPS = (
     Step(
         "c.services.check",
         (),
-        K,
+        Kind.CHECK,
         BOTH,
         text("両ノードの /etc/services の確認", "Check /etc/services on both nodes"),
         text(
@@ -322,15 +321,15 @@ STEPS = (
         timeout_s=60,
         deviation=_dev("欠陥 8 への対応として追加した確認です。", "Added for flaw 8."),
     ),
-    s.objsv_start("C-20"),
-    s.addr_start("C-21"),
-    s.addr_stop("C-22"),
-    s.objsv_stop("C-23"),
-    s.gmp_level("C-24"),
-    s.gmp_ips_master("C-25"),
-    s.unmount("C-26", N1),
-    s.vg_deactivate("C-27", N1),
-    s.write_config(
+    steps.objsv_start("C-20"),
+    steps.addr_start("C-21"),
+    steps.addr_stop("C-22"),
+    steps.objsv_stop("C-23"),
+    steps.gmp_level("C-24"),
+    steps.gmp_ips_master("C-25"),
+    steps.unmount("C-26", NODE1),
+    steps.vg_deactivate("C-27", NODE1),
+    steps.write_config(
         "C-28",
         mail="inventory",
         deviation=_dev(
@@ -345,16 +344,16 @@ STEPS = (
             "(flaws 1 and 10).",
         ),
     ),
-    s.copy_script("c", "first"),
-    s.confirm_copied("C-29"),
-    s.compare_script("c", "first"),
-    s.apply_config("c"),
-    s.cm_run("C-30"),
-    s.check_log("C-31"),
+    steps.copy_script("c", "first"),
+    steps.confirm_copied("C-29"),
+    steps.compare_script("c", "first"),
+    steps.apply_config("c"),
+    steps.cm_run("C-30"),
+    steps.check_log("C-31"),
     Step(
         "c32.address_servers_start",
         ("C-32",),
-        C,
+        Kind.COMMAND,
         Target.ADDRESS_SERVERS,
         text("ドメインの全アドレスサーバでアドレスサービスを起動", "Start the address service on every address server"),
         text(
@@ -366,8 +365,8 @@ STEPS = (
         action="addr_start",
         timeout_s=600,
     ),
-    s.console_start("C-33"),
-    s.console(
+    steps.console_start("C-33"),
+    steps.console(
         "C-34",
         "console_select",
         text("サーバ一覧で対象サーバを選び［変更］", "Select the server and choose Change"),
@@ -383,7 +382,7 @@ STEPS = (
             )
         ],
     ),
-    s.console(
+    steps.console(
         "C-35",
         "console_change_host",
         text("ホスト名をパッケージ名に変更", "Replace the host name by the package host"),
@@ -405,7 +404,7 @@ STEPS = (
             ),
         ],
     ),
-    s.console(
+    steps.console(
         "C-36",
         "console_ok",
         text("［了解］で登録", "Choose OK to register"),
@@ -421,7 +420,7 @@ STEPS = (
             )
         ],
     ),
-    s.console(
+    steps.console(
         "C-37",
         "console_mta",
         text("メールサーバ設定で MTA を押し X400 運転席を起動", "Open the X400 console with MTA"),
@@ -438,22 +437,22 @@ STEPS = (
                 text("X400 運転席で行った操作をメモに記録した", "What was done there is recorded in the notes"),
             ),
         ],
-        conditions=s.MAIL,
+        conditions=steps.MAIL,
         deviation=_dev(
             "X400 運転席の中での作業は K.5 に書かれていません（欠陥 6）。操作の記録を求めます。",
             "What to do inside the X400 console is not written (flaw 6); the operator records it.",
         ),
     ),
-    s.console_stop("C-38"),
-    s.mhs_node1("C-39"),
-    s.switch_to_node2("c"),
-    s.mhs_node2("c"),
-    s.switch_back("c"),
-    s.mail_servers_mhs("C-40"),
+    steps.console_stop("C-38"),
+    steps.mhs_node1("C-39"),
+    steps.switch_to_node2("c"),
+    steps.mhs_node2("c"),
+    steps.switch_back("c"),
+    steps.mail_servers_mhs("C-40"),
     Step(
         "c41.nxsrepstat",
         ("C-41",),
-        K,
+        Kind.CHECK,
         Target.MASTER,
         text("nxsrepstat で全アドレスサーバへの反映を確認", "Check with nxsrepstat that every address server has it"),
         text(
@@ -476,8 +475,8 @@ STEPS = (
     Step(
         "c42.remove_groupmail_tmp",
         ("C-42",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("GroupMail_tmp を削除", "Delete GroupMail_tmp"),
         text(
             "/var/opt/GroupMail_tmp を削除します。データ削除のため二人目の承認が必要です。",
@@ -490,8 +489,8 @@ STEPS = (
     Step(
         "c43.remove_dbdir_tmp",
         ("C-43",),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("改名したデータベースディレクトリを削除", "Delete the renamed database directory"),
         text(
             "C-04 で改名したデータベースファイルディレクトリを削除します。データ削除のため二人目の承認が必要です。",
@@ -502,7 +501,7 @@ STEPS = (
         needs_signoff=True,
         timeout_s=1800,
     ),
-    s.duty("C-N1"),
+    steps.duty("C-N1"),
 )
 
 PROCEDURE = Procedure(

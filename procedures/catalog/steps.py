@@ -1,17 +1,18 @@
 """Step builders shared by the three procedures. Each returns one ``Step``; the procedure modules list them.
 
-Titles and instructions are our own words (Japanese and English); the seed IDs point at the English
-reference (shared/seed/K5-procedures.en.md) and, through it, at the source.
+Titles and instructions are our own words (Japanese and English); the seed IDs (A-01 …, B-01 …,
+C-00 …, K-P1, K-P2) number K.5's steps in the source's order, so a reviewer finds each step there. A
+step's ``action`` names its kind in ``actions.ACTIONS``, where its command, success rule and generated
+files are.
 """
 
 from __future__ import annotations
 
 from procedures.catalog.base import Check, Kind, Step, Target, text
 
-C, E, K, G, F = Kind.COMMAND, Kind.EDIT, Kind.CHECK, Kind.CONSOLE, Kind.CONFIRM
-N1, N2, BOTH, CL = Target.NODE1, Target.NODE2, Target.BOTH, Target.CLUSTER
-NODE_JA = {N1: "ノード1", N2: "ノード2", BOTH: "両ノード"}
-NODE_EN = {N1: "node 1", N2: "node 2", BOTH: "both nodes"}
+NODE1, NODE2, BOTH, CLUSTER = Target.NODE1, Target.NODE2, Target.BOTH, Target.CLUSTER
+NODE_JA = {NODE1: "ノード1", NODE2: "ノード2", BOTH: "両ノード"}
+NODE_EN = {NODE1: "node 1", NODE2: "node 2", BOTH: "both nodes"}
 MAIL = ("mail_server",)
 
 
@@ -26,11 +27,11 @@ def _dev(ja: str, en: str) -> dict[str, str]:
 # --- introduction ------------------------------------------------------------------------------------------
 
 
-def kp2(p: str) -> Step:
+def kp2(prefix: str) -> Step:
     return Step(
-        f"{p}.kp2.root",
+        f"{prefix}.kp2.root",
         ("K-P2",),
-        K,
+        Kind.CHECK,
         BOTH,
         text("root で作業していることの確認", "Confirm the work is done as root"),
         text(
@@ -43,11 +44,11 @@ def kp2(p: str) -> Step:
     )
 
 
-def kp1(p: str, *, after: str) -> Step:
+def kp1(prefix: str, *, after: str) -> Step:
     return Step(
-        f"{p}.kp1.object_server",
+        f"{prefix}.kp1.object_server",
         ("K-P1",),
-        K,
+        Kind.CHECK,
         BOTH,
         text("両ノードの Object Server の確認", "Check Object Server on both nodes"),
         text(
@@ -75,7 +76,7 @@ def vg_activate(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "vg_activate"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}でボリュームグループを活性化", f"Activate the package volume group on {NODE_EN[node]}"),
         text(
@@ -94,7 +95,7 @@ def vg_deactivate(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "vg_deactivate"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}でボリュームグループを非活性化", f"Deactivate the volume group on {NODE_EN[node]}"),
         text(
@@ -111,7 +112,7 @@ def mount(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "mount"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}で共有ファイルシステムをマウント", f"Mount the shared file systems on {NODE_EN[node]}"),
         text(
@@ -130,7 +131,7 @@ def unmount(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "unmount"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(
             f"{NODE_JA[node]}で共有ファイルシステムをアンマウント",
@@ -153,7 +154,7 @@ def install_address(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "install_address"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}に Address Server を導入", f"Install Address Server on {NODE_EN[node]}"),
         text(
@@ -173,7 +174,7 @@ def install_mail(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "install_mail"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}に Mail Server を導入", f"Install Mail Server on {NODE_EN[node]}"),
         text(
@@ -191,7 +192,7 @@ def check_shared(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "check_shared"),
         (seed,),
-        K,
+        Kind.CHECK,
         node,
         text("/var/opt/GroupMail が共有ディスク上にあることの確認", "Check /var/opt/GroupMail is on the shared disk"),
         text(
@@ -212,7 +213,7 @@ def services(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "services"),
         (seed,),
-        E,
+        Kind.EDIT,
         node,
         text(
             f"{NODE_JA[node]}の /etc/services にポート番号を設定", f"Add the ports to /etc/services on {NODE_EN[node]}"
@@ -237,7 +238,7 @@ def gm_setup(seed: str, node: str, *, again: bool = False, **kw) -> Step:
     return Step(
         _key(seed, "gm_setup"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text(f"{NODE_JA[node]}で GM_SETUP を実行", f"Run GM_SETUP on {NODE_EN[node]}"),
         text(
@@ -256,7 +257,7 @@ def clear_groupmail(seed: str, node: str, **kw) -> Step:
     return Step(
         _key(seed, "clear_groupmail"),
         (seed,),
-        C,
+        Kind.COMMAND,
         node,
         text("/var/opt/GroupMail の中身を削除", "Delete everything under /var/opt/GroupMail"),
         text(
@@ -278,8 +279,8 @@ def db_files(seeds: tuple[str, ...], **kw) -> Step:
         if len(seeds) == 1
         else f"{seeds[0].lower().replace('-', '')}_19.db_files_create",
         seeds,
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("共有ディスクにデータベースファイルを作成", "Create the database files on the shared disk"),
         text(
             "データベースファイルを共有ディスク上のデータベースファイルディレクトリに作成します。事前に作成済みなら"
@@ -298,8 +299,8 @@ def xodrc_comment(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "xodrc_comment"),
         (seed,),
-        E,
-        N1,
+        Kind.EDIT,
+        NODE1,
         text("xodrc の常駐指定（resiobj）をコメントにする", "Comment out the residency setting (resiobj) in xodrc"),
         text(
             "Object Server のシステム共通定義ファイル xodrc の resiobj 行を、DB_SETUP の間だけコメント行にします。"
@@ -318,8 +319,8 @@ def xodrc_restore(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "xodrc_restore"),
         (seed,),
-        E,
-        N1,
+        Kind.EDIT,
+        NODE1,
         text("xodrc の常駐指定を元に戻す", "Restore the residency setting in xodrc"),
         text(
             "コメントにした resiobj 行を有効な行に戻し、戻ったことを確かめます。",
@@ -337,7 +338,7 @@ def xodrc_same(seed: str, **kw) -> Step:
     return Step(
         key,
         (seed,) if seed else (),
-        K,
+        Kind.CHECK,
         BOTH,
         text("両ノードの xodrc を揃える", "Make xodrc the same on both nodes"),
         text(
@@ -358,8 +359,8 @@ def objsv_start(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "objsv_start"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("Object Server を起動", "Start Object Server"),
         text("ノード1 で Object Server を起動します。", "Start Object Server on node 1."),
         action="objsv_start",
@@ -372,8 +373,8 @@ def objsv_stop(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "objsv_stop"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("Object Server を停止", "Stop Object Server"),
         text("ノード1 で Object Server を停止します。", "Stop Object Server on node 1."),
         action="objsv_stop",
@@ -386,8 +387,8 @@ def db_setup(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "db_setup"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("DB_SETUP を実行", "Run DB_SETUP"),
         text(
             "Groupmax のデータベースを設定します（Object Server は起動済み）。",
@@ -403,8 +404,8 @@ def addr_start(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "addr_start"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("アドレスサービスを起動", "Start the address service"),
         text(
             "アドレスサービスを起動し、起動したことを出力で確かめます（正常に起動すれば正常）。",
@@ -420,8 +421,8 @@ def addr_stop(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "addr_stop"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("アドレスサービスを停止", "Stop the address service"),
         text("ノード1 でアドレスサービスを停止します。", "Stop the address service on node 1."),
         action="addr_stop",
@@ -434,8 +435,8 @@ def adsrvn(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "adsrvn"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("adsrvn でパッケージのホスト名を登録", "Register the package host name with adsrvn"),
         text(
             "adsrvn -n にパッケージのドメイン名またはホスト名（インベントリの値）を渡して実行します。"
@@ -456,8 +457,8 @@ def gmp_level(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "gmpublicinfo_level"),
         (seed,),
-        E,
-        N1,
+        Kind.EDIT,
+        NODE1,
         text("gmpublicinfo に CLUSTERING_LEVEL=1 を追加", "Add CLUSTERING_LEVEL=1 to gmpublicinfo"),
         text(
             "このサーバの gmpublicinfo に CLUSTERING_LEVEL=1 の行を追加します（既にあれば何もしません）。",
@@ -474,8 +475,8 @@ def gmp_ips_own(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "gmpublicinfo_ips"),
         (seed,),
-        E,
-        N1,
+        Kind.EDIT,
+        NODE1,
         text(
             "gmpublicinfo にローカル IP とパッケージ名の対応を追加",
             "Map the local IPs to the package host in gmpublicinfo",
@@ -503,7 +504,7 @@ def gmp_ips_master(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "master_gmpublicinfo"),
         (seed,),
-        E,
+        Kind.EDIT,
         Target.MASTER,
         text(
             "マスタ管理サーバの gmpublicinfo にこのクラスタの対応を追加",
@@ -545,8 +546,8 @@ def write_config(seed: str, *, mail: str, deviation: dict, **kw) -> Step:
     return Step(
         _key(seed, "write_config"),
         (seed,),
-        E,
-        CL,
+        Kind.EDIT,
+        CLUSTER,
         text(
             "クラスタ・パッケージ定義とパッケージ制御スクリプトを作成",
             "Write the cluster, package and control script files",
@@ -559,7 +560,7 @@ def write_config(seed: str, *, mail: str, deviation: dict, **kw) -> Step:
         ),
         action="write_config",
         params={"mail": mail},
-        run_on=N1,
+        run_on=NODE1,
         varies_with=("mail_server",),
         rerunnable=True,
         timeout_s=120,
@@ -572,8 +573,8 @@ def write_script(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "write_script_mail"),
         (seed,),
-        E,
-        CL,
+        Kind.EDIT,
+        CLUSTER,
         text("制御スクリプトのメール関連行を有効にする", "Make the control script's mail lines active"),
         text(
             "APSTART、APSTOP と mailSV（mlstatp）の SERVICE_NAME[1]/SERVICE_CMD[1]/SERVICE_RESTART[1] を有効にした"
@@ -583,7 +584,7 @@ def write_script(seed: str, **kw) -> Step:
         ),
         action="write_script",
         params={"mail": "active"},
-        run_on=N1,
+        run_on=NODE1,
         conditions=MAIL,
         rerunnable=True,
         timeout_s=120,
@@ -606,12 +607,12 @@ def write_script(seed: str, **kw) -> Step:
     )
 
 
-def copy_script(p: str, when: str, **kw) -> Step:
+def copy_script(prefix: str, when: str, **kw) -> Step:
     return Step(
-        f"{p}.copy_script.{when}",
+        f"{prefix}.copy_script.{when}",
         (),
-        C,
-        N2,
+        Kind.COMMAND,
+        NODE2,
         text("制御スクリプトをノード2 にコピー", "Copy the control script to node 2"),
         text(
             "ノード1 と同じ制御スクリプト（とパッケージ定義）をノード2 の同じパスに書き込みます。",
@@ -630,11 +631,11 @@ def copy_script(p: str, when: str, **kw) -> Step:
     )
 
 
-def compare_script(p: str, when: str, **kw) -> Step:
+def compare_script(prefix: str, when: str, **kw) -> Step:
     return Step(
-        f"{p}.compare_script.{when}",
+        f"{prefix}.compare_script.{when}",
         (),
-        K,
+        Kind.CHECK,
         BOTH,
         text("両ノードの制御スクリプトが同一であることの確認", "Check both nodes have the identical control script"),
         text(
@@ -659,8 +660,8 @@ def confirm_copied(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "confirm_copied"),
         (seed,),
-        F,
-        CL,
+        Kind.CONFIRM,
+        CLUSTER,
         text("制御スクリプトが全ノードにあることの確認", "Confirm the control script is on every node"),
         text(
             "パッケージ制御スクリプトが全ノードにコピーされていることを確認します（直後の比較の結果も参照）。",
@@ -672,12 +673,12 @@ def confirm_copied(seed: str, **kw) -> Step:
     )
 
 
-def apply_config(p: str, **kw) -> Step:
+def apply_config(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.apply_config",
+        f"{prefix}.apply_config",
         (),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("クラスタ構成を検査して適用", "Check and apply the cluster configuration"),
         text(
             "cmcheckconf でクラスタ定義とパッケージ定義を検査し、問題がなければ cmapplyconf で適用します。"
@@ -700,8 +701,8 @@ def cm_run(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "cmruncl"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("クラスタを起動（cmruncl）", "Start the cluster (cmruncl)"),
         text(
             "ノード1 からクラスタを起動します。パッケージも起動します。クラスタの起動には二人目の承認が必要です。",
@@ -719,8 +720,8 @@ def cm_halt(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "cmhaltcl"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("クラスタを停止（cmhaltcl）", "Stop the cluster (cmhaltcl)"),
         text(
             "ノード1 からクラスタを停止します（パッケージも停止）。停止には二人目の承認が必要です。",
@@ -737,8 +738,8 @@ def check_log(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "check_log"),
         (seed,),
-        K,
-        N1,
+        Kind.CHECK,
+        NODE1,
         text("control.sh.log でアドレスサービスの起動を確認", "Check control.sh.log for the address service start"),
         text(
             "制御スクリプトのログ control.sh.log のうち、直近のパッケージ起動の部分だけを調べ、アドレスサービスが"
@@ -760,7 +761,7 @@ def console(seed: str, slug: str, title: dict, instruction: dict, checklist=(), 
     return Step(
         _key(seed, slug),
         (seed,),
-        G,
+        Kind.CONSOLE,
         Target.CONSOLE,
         title,
         instruction,
@@ -901,8 +902,8 @@ def mhs_node1(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "mhs_nadr_cfg"),
         (seed,),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("mhs_nadr_cfg TCP OFF を実行", "Run mhs_nadr_cfg TCP OFF"),
         text(
             "パッケージがノード1 で動いている間に mhs_nadr_cfg TCP OFF を実行します。",
@@ -916,12 +917,12 @@ def mhs_node1(seed: str, **kw) -> Step:
     )
 
 
-def mail_stop_before_halt(p: str, **kw) -> Step:
+def mail_stop_before_halt(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.mail_stop",
+        f"{prefix}.mail_stop",
         (),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("クラスタ停止の前にメールサーバを停止", "Stop the mail server before stopping the cluster"),
         text(
             "運転席で起動したメールサーバは、制御スクリプトの APSTOP がまだコメントのためパッケージ停止では止まり"
@@ -940,12 +941,12 @@ def mail_stop_before_halt(p: str, **kw) -> Step:
     )
 
 
-def switch_to_node2(p: str, **kw) -> Step:
+def switch_to_node2(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.switch_node2",
+        f"{prefix}.switch_node2",
         (),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("パッケージをノード2 へ切り替え", "Switch the package to node 2"),
         text(
             "mhs_nadr_cfg の設定がノード2 でも有効かを確かめるため、パッケージを停止してノード2 で起動します。"
@@ -968,12 +969,12 @@ def switch_to_node2(p: str, **kw) -> Step:
     )
 
 
-def mhs_node2(p: str, **kw) -> Step:
+def mhs_node2(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.mhs_nadr_cfg.node2",
+        f"{prefix}.mhs_nadr_cfg.node2",
         (),
-        C,
-        N2,
+        Kind.COMMAND,
+        NODE2,
         text("ノード2 で mhs_nadr_cfg TCP OFF を実行", "Run mhs_nadr_cfg TCP OFF on node 2"),
         text(
             "パッケージがノード2 で動いている間に mhs_nadr_cfg TCP OFF を実行します（既に有効でも害はありません）。",
@@ -988,12 +989,12 @@ def mhs_node2(p: str, **kw) -> Step:
     )
 
 
-def switch_back(p: str, **kw) -> Step:
+def switch_back(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.switch_node1",
+        f"{prefix}.switch_node1",
         (),
-        C,
-        N1,
+        Kind.COMMAND,
+        NODE1,
         text("パッケージをノード1 へ戻す", "Switch the package back to node 1"),
         text(
             "パッケージを停止してノード1 で起動し直し、切り替えを有効に戻します。",
@@ -1013,7 +1014,7 @@ def mail_servers_mhs(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "mail_servers_mhs"),
         (seed,),
-        C,
+        Kind.COMMAND,
         Target.MAIL_SERVERS,
         text("ドメインの全メールサーバで mhs_nadr_cfg TCP OFF", "Run mhs_nadr_cfg TCP OFF on every mail server"),
         text(
@@ -1036,7 +1037,7 @@ def duty(seed: str, **kw) -> Step:
     return Step(
         _key(seed, "domain_duty"),
         (seed,),
-        F,
+        Kind.CONFIRM,
         Target.MAIL_SERVERS,
         text(
             "ドメインの恒常的な義務: 追加するメールサーバで mhs_nadr_cfg TCP OFF",
@@ -1062,11 +1063,11 @@ def duty(seed: str, **kw) -> Step:
     )
 
 
-def console_restart(p: str, **kw) -> Step:
+def console_restart(prefix: str, **kw) -> Step:
     return Step(
-        f"{p}.console_restart",
+        f"{prefix}.console_restart",
         (),
-        G,
+        Kind.CONSOLE,
         Target.CONSOLE,
         text("運転席をもう一度起動", "Start the console again"),
         text(

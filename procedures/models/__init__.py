@@ -1,7 +1,7 @@
+from procedures.models.commands import SiteCommands
 from procedures.models.evidence import ConsoleScreenshot
 from procedures.models.logs import RunLogLine
 from procedures.models.runs import ClusterLock, ProcedureRun, RunEvent, StepHostResult, StepRun
-from procedures.models.settings import SiteCommandSettings
 
 __all__ = [
     "ClusterLock",
@@ -9,7 +9,7 @@ __all__ = [
     "ProcedureRun",
     "RunEvent",
     "RunLogLine",
-    "SiteCommandSettings",
+    "SiteCommands",
     "StepHostResult",
     "StepRun",
 ]

@@ -1,6 +1,7 @@
 """The plan page: pick a cluster and a procedure, set the options, read every step before a run exists.
 
-Run pages live in views_runs.py. Views stay thin: the catalog renders, the template shows.
+Its "Plan a run with this plan" button posts the same form to ``runs.PlanRunView``. Run pages live in
+``views/runs.py``. Views stay thin: the catalog renders, the template shows.
 """
 
 from django.http import Http404
@@ -12,9 +13,9 @@ from django.views import View
 from clusters.choices import DomainRoleName, ServerRole
 from clusters.models import Cluster
 from clusters.rules import has_role
-from procedures.catalog import CatalogError, get_procedure
+from portal.errors import PortalError
+from procedures.catalog import CatalogError, get_procedure, render_plan
 from procedures.catalog.display import plan_for_display
-from procedures.catalog.render import render_plan
 from procedures.forms import PlanForm
 
 
@@ -44,13 +45,15 @@ class PlanView(View):
         default = "k5-1a" if cluster.server.role == ServerRole.MASTER else "k5-1b"
         data = {"cluster": cluster.pk, "procedure": default, **request.GET.dict()}
         form = PlanForm(data, clusters=_clusters(request.user))
-        plan, shown, error = None, None, ""
+        plan, shown, error, status = None, None, "", 200
         if form.is_valid():
             try:
                 plan = render_plan(cluster, form.cleaned_data["procedure"], form.options())
                 shown = plan_for_display(plan, get_language() or "ja")
             except CatalogError as exc:
                 error = str(exc)
+            except PortalError as exc:  # e.g. the site's stored command lines are broken
+                error, status = str(exc), exc.status
         procedure = get_procedure(form.cleaned_data["procedure"]) if form.is_valid() else None
         return render(
             request,
@@ -64,4 +67,5 @@ class PlanView(View):
                 "procedure": procedure,
                 "can_plan_run": has_role(request.user, cluster.domain, DomainRoleName.OPERATOR),
             },
+            status=status,
         )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _  # lazy: RUN_ACTIONS and STEP_ACTIONS are built at import
 from django.views import View
 from django.views.generic import ListView
@@ -19,10 +20,10 @@ from clusters.rules import has_role
 from portal.errors import PortalError
 from procedures import hostkeys, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
+from procedures.forms import PlanForm
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.texts import localised
 
-PROCEDURES = (("k5-1a", "K.5 (1)(a)"), ("k5-1b", "K.5 (1)(b)"), ("k5-2", "K.5 (2)"))
 LOG_LINES_SHOWN = 2000
 
 
@@ -52,38 +53,34 @@ class RunListView(ListView):
 
 
 class PlanRunView(View):
-    """Choose a cluster and a procedure; the catalog renders the plan and the run keeps it."""
+    """The plan page's "Plan a run with this plan": the plan page's own form, posted; the run keeps that plan."""
 
-    def _clusters(self, user):
-        return Cluster.objects.visible_to(user).select_related("server__domain")
-
-    def get(self, request):
-        return render(
-            request,
-            "procedures/run_plan.html",
-            {
-                "clusters": self._clusters(request.user),
-                "procedures": PROCEDURES,
-                "selected": request.GET.get("cluster", ""),
-            },
-        )
+    http_method_names = ["post"]
 
     def post(self, request):
-        cluster = get_object_or_404(self._clusters(request.user), pk=request.POST.get("cluster") or 0)
-        options = {key[len("option_") :]: True for key in request.POST if key.startswith("option_")}
-        if request.POST.get("option_previous_database_directory"):  # K.5 (2): a path, validated by the catalog
-            options["previous_database_directory"] = request.POST["option_previous_database_directory"]
+        clusters = Cluster.objects.visible_to(request.user).select_related("server__domain")
+        form = PlanForm(request.POST, clusters=clusters)
+        if not form.is_valid() and form.has_error("cluster"):
+            raise Http404  # no cluster, or one of a domain the user has no role in
+        cluster = form.cleaned_data["cluster"]
+        fields = request.POST.copy()
+        for name in ("csrfmiddlewaretoken", "cluster"):
+            fields.pop(name, None)
+        back = f"{reverse('procedures:plan', args=[cluster.pk])}?{fields.urlencode()}"
+        if not form.is_valid():
+            messages.error(request, _("The run was not planned: correct the plan's options first."))
+            return redirect(back)
         try:
             run = services.plan_run(
                 cluster.pk,
-                request.POST.get("procedure", ""),
-                options,
+                form.cleaned_data["procedure"],
+                form.options(),
                 user=request.user,
                 address=client_address(request),
             )
         except PortalError as e:
             messages.error(request, str(e))
-            return redirect("procedures:run-plan")
+            return redirect(back)
         messages.success(request, _("Run planned; an approver approves it before it starts."))
         return redirect(run.get_absolute_url())
 

@@ -3,10 +3,13 @@
 import re
 
 import pytest
+from django.utils import translation
 
 from clusters.models import GroupmaxServer, Node
 from procedures.catalog import CatalogError, render_plan
-from procedures.catalog import commands as settings_registry
+from procedures.catalog import commands as site_commands
+from procedures.exceptions import SiteCommandsBroken
+from procedures.models import SiteCommands
 from procedures.plan import Plan
 
 
@@ -227,12 +230,28 @@ def test_a_single_lan_gives_one_record_per_node(address_cluster):
 
 def test_site_overrides_change_the_command_lines(master_cluster):
     site = master_cluster.server.domain.site
-    from procedures.models import SiteCommandSettings
-
-    SiteCommandSettings.objects.create(
-        site=site, overrides={"vg_activate": "vgchange -a y -q n {vg}", "sw_depot": "/depot/gmax"}
+    SiteCommands.objects.create(
+        site=site, overrides={"vg_activate": "vgchange -a y -q n {vg}", "sw_depot": "/depot/gmax", "retired_key": "x"}
     )
     plan = render_plan(master_cluster, "k5-1a")
     assert step(plan, "a01.vg_activate").hosts[0].command == "vgchange -a y -q n vggmax"
     assert "swinstall -s /depot/gmax GMAX-ADDRESS" in step(plan, "a03.install_address").hosts[0].command
-    assert settings_registry.effective({"unknown": "x"}) == settings_registry.defaults()
+    assert site_commands.effective({"unknown": "x"}) == site_commands.defaults()
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"vg_activate": "vgchange -a y {volume}"}, "{volume}"),  # a placeholder the line does not know
+        ({"sw_depot": "relative/depot"}, "sw_depot"),  # a path that is not absolute
+        ({"vg_activate": 7}, "vg_activate"),  # not a line of text
+        (["vg_activate"], "mapping"),  # not a mapping at all
+    ],
+)
+def test_a_broken_site_override_is_an_error_never_the_defaults(master_cluster, overrides, named):
+    """Planning with other commands than the site stored would be worse than not planning."""
+    site = master_cluster.server.domain.site
+    SiteCommands.objects.create(site=site, overrides=overrides)
+    with translation.override("en"), pytest.raises(SiteCommandsBroken, match=re.escape(named)) as raised:
+        render_plan(master_cluster, "k5-1a")
+    assert raised.value.status == 400 and str(site) in str(raised.value)

@@ -79,7 +79,9 @@ def test_run_list_shows_only_visible_runs(client, state_world, run, outsider):
 def test_plan_page_renders_the_catalog_plan(client, state_world):
     w = state_world
     login(client, w.operator)
-    assert client.get(reverse("procedures:run-plan")).status_code == 200
+    plan_page = client.get(reverse("procedures:plan", args=[w.cluster.pk]), {"procedure": "k5-1a"}).content.decode()
+    assert 'data-testid="plan-run"' in plan_page  # planning starts from the plan the operator read
+    assert client.get(reverse("procedures:run-plan")).status_code == 405  # no separate page to plan from
     response = client.post(reverse("procedures:run-plan"), {"cluster": w.cluster.pk, "procedure": "k5-1a"})
     assert response.status_code == 302
     run = ProcedureRun.objects.get(cluster=w.cluster)
@@ -121,8 +123,8 @@ def test_planning_a_conversion_keeps_the_previous_database_directory_the_operato
         reverse("procedures:plan", args=[w.cluster.pk]),
         {"procedure": "k5-2", "previous_database_directory": "/olddb/gmax"},
     ).content.decode()
-    assert 'name="option_previous_database_directory" value="/olddb/gmax"' in plan_page
-    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "option_previous_database_directory": "/olddb/gmax"}
+    assert 'name="previous_database_directory" value="/olddb/gmax"' in plan_page
+    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "previous_database_directory": "/olddb/gmax"}
     client.post(reverse("procedures:run-plan"), form)
     run = ProcedureRun.objects.get(cluster=w.cluster)
     assert run.plan["options"]["previous_database_directory"] == "/olddb/gmax"
@@ -132,8 +134,47 @@ def test_planning_a_conversion_keeps_the_previous_database_directory_the_operato
 def test_a_bad_previous_database_directory_is_refused_with_a_message_not_an_error_page(client, state_world):
     w = state_world
     login(client, w.operator)
-    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "option_previous_database_directory": "olddb; rm -rf /"}
+    form = {"cluster": w.cluster.pk, "procedure": "k5-2", "previous_database_directory": "olddb; rm -rf /"}
     response = client.post(reverse("procedures:run-plan"), form, follow=True)
     assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith(reverse("procedures:plan", args=[w.cluster.pk]))
     assert "is not an absolute path" in response.content.decode()
+    assert not ProcedureRun.objects.exists()
+
+
+def test_the_plan_form_takes_its_procedures_and_option_rules_from_the_catalog(state_world):
+    from clusters.models import Cluster
+    from procedures.catalog import PROCEDURES
+    from procedures.forms import PlanForm
+
+    form = PlanForm(
+        {"cluster": state_world.cluster.pk, "procedure": "k5-2", "previous_database_directory": "/var/opt/GroupMail"},
+        clusters=Cluster.objects.all(),
+    )
+    assert [code for code, _title in form.fields["procedure"].choices] == list(PROCEDURES)
+    assert not form.is_valid()  # the catalog's rule, not only "an absolute path"
+    assert "cannot be / or /var/opt/GroupMail" in str(form.errors["previous_database_directory"])
+
+
+def test_planning_for_an_unseen_or_malformed_cluster_is_404_not_an_error_page(client, state_world, outsider):
+    login(client, outsider)
+    assert client.post(reverse("procedures:run-plan"), {"cluster": state_world.cluster.pk}).status_code == 404
+    assert client.post(reverse("procedures:run-plan"), {"cluster": "abc", "procedure": "k5-1a"}).status_code == 404
+    assert not ProcedureRun.objects.exists()
+
+
+def test_a_broken_site_override_is_a_message_on_the_plan_page_and_plans_no_run(client, state_world):
+    from procedures.models import SiteCommands
+
+    w = state_world
+    SiteCommands.objects.create(site=w.cluster.server.domain.site, overrides={"vg_activate": "vgchange {volume}"})
+    login(client, w.operator)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(reverse("procedures:plan", args=[w.cluster.pk]), {"procedure": "k5-1a"})
+    assert page.status_code == 400
+    shown = page.content.decode()
+    assert 'data-testid="plan-error"' in shown and "cannot be used" in shown and "{volume}" in shown
+    assert 'data-testid="plan-steps"' not in shown  # no plan with other commands than the site stored
+    response = client.post(reverse("procedures:run-plan"), {"cluster": w.cluster.pk, "procedure": "k5-1a"}, follow=True)
+    assert "cannot be used" in response.content.decode()
     assert not ProcedureRun.objects.exists()
