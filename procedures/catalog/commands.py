@@ -17,24 +17,24 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clusters import validators as v
+from clusters import validators
 from procedures.exceptions import SiteCommandsBroken
 
 COMMAND, PATH, WORDS, SERVICE = "command", "path", "words", "service"
 
 # What each placeholder may hold; the validator runs before the value is quoted into a command.
 PLACEHOLDERS = {
-    "vg": v.validate_safe_name,
-    "lv": v.validate_absolute_path,
-    "mount_point": v.validate_absolute_path,
-    "depot": v.validate_absolute_path,
+    "vg": validators.validate_safe_name,
+    "lv": validators.validate_absolute_path,
+    "mount_point": validators.validate_absolute_path,
+    "depot": validators.validate_absolute_path,
     "server_type": lambda value: _require(value in ("master", "address"), value),
-    "schema": v.validate_safe_name,
-    "database_directory": v.validate_absolute_path,
-    "package_host": v.validate_hostname,
-    "package": v.validate_safe_name,
-    "node": v.validate_hostname,
-    "directory": v.validate_absolute_path,
+    "schema": validators.validate_safe_name,
+    "database_directory": validators.validate_absolute_path,
+    "package_host": validators.validate_hostname,
+    "package": validators.validate_safe_name,
+    "node": validators.validate_hostname,
+    "directory": validators.validate_absolute_path,
 }
 
 
@@ -288,15 +288,15 @@ def validate_value(key: str, value) -> None:
     if any(ch in value for ch in "\n\r\0"):
         raise ValidationError(_("A command line is one line: no line breaks."), code="newline")
     if line.kind == PATH:
-        v.validate_absolute_path(value)
+        validators.validate_absolute_path(value)
         return
     if line.kind == WORDS:
-        if not all(v._SAFE_NAME.fullmatch(word) for word in value.split()):
+        if not all(validators._SAFE_NAME.fullmatch(word) for word in value.split()):
             raise ValidationError(_("Only product names (letters, digits, “.”, “_”, “-”) separated by spaces."))
         return
     if line.kind == SERVICE:
         parts = value.split()
-        if len(parts) != 2 or not v._SAFE_NAME.fullmatch(parts[0]) or not _is_port(parts[1]):
+        if len(parts) != 2 or not validators._SAFE_NAME.fullmatch(parts[0]) or not _is_port(parts[1]):
             raise ValidationError(_("An /etc/services entry is “name port/tcp”, e.g. “gmaxaddr 20010/tcp”."))
         return
     try:

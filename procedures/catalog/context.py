@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from clusters import validators as v
+from clusters import validators
 from clusters.choices import ServerRole
 
 
@@ -151,30 +151,33 @@ def from_cluster(cluster) -> Context:
 def validate(ctx: Context) -> None:
     """Run the inventory's validators again on every value that reaches a command or a file."""
     checks = [
-        (v.validate_safe_name, ctx.package),
-        (v.validate_hostname, ctx.package_host),
-        (v.validate_ip, ctx.package_ip),
-        (v.validate_network, ctx.package_subnet),
-        (v.validate_safe_name, ctx.vg),
-        (v.validate_absolute_path, ctx.database_directory),
-        (v.validate_absolute_path, ctx.control_script_path),
-        (v.validate_safe_name, ctx.server.schema_name),
+        (validators.validate_safe_name, ctx.package),
+        (validators.validate_hostname, ctx.package_host),
+        (validators.validate_ip, ctx.package_ip),
+        (validators.validate_network, ctx.package_subnet),
+        (validators.validate_safe_name, ctx.vg),
+        (validators.validate_absolute_path, ctx.database_directory),
+        (validators.validate_absolute_path, ctx.control_script_path),
+        (validators.validate_safe_name, ctx.server.schema_name),
     ]
     for lv, mount_point in ctx.filesystems:
-        checks += [(v.validate_absolute_path, lv), (v.validate_absolute_path, mount_point)]
+        checks += [(validators.validate_absolute_path, lv), (validators.validate_absolute_path, mount_point)]
     for server in ctx.domain_servers:
         for node in server.nodes:
-            checks += [(v.validate_hostname, node.host_name), (v.validate_ip, node.primary_ip)]
+            checks += [(validators.validate_hostname, node.host_name), (validators.validate_ip, node.primary_ip)]
             if node.standby_ip:
-                checks.append((v.validate_ip, node.standby_ip))
+                checks.append((validators.validate_ip, node.standby_ip))
         if server.host_name:
-            checks.append((v.validate_hostname, server.host_name))
+            checks.append((validators.validate_hostname, server.host_name))
         if server.package_name:
-            checks += [(v.validate_safe_name, server.package_name), (v.validate_hostname, server.package_host)]
+            checks += [
+                (validators.validate_safe_name, server.package_name),
+                (validators.validate_hostname, server.package_host),
+            ]
     for node in ctx.nodes:
-        checks += [(v.validate_hostname, node.host_name), (v.validate_ip, node.primary_ip)]
+        checks += [(validators.validate_hostname, node.host_name), (validators.validate_ip, node.primary_ip)]
         if node.standby_ip:
-            checks.append((v.validate_ip, node.standby_ip))
+            checks.append((validators.validate_ip, node.standby_ip))
     for check, value in checks:
         try:
             check(value)

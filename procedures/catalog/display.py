@@ -5,7 +5,7 @@ from __future__ import annotations
 from procedures.plan import Plan
 from procedures.texts import localised
 
-FLAW5 = {
+MAIL_LINES_STAY_COMMENTED = {
     "ja": "Mail Server を使わないサーバでは、制御スクリプトの APSTART・APSTOP・mlstatp（mailSV）の行をコメントのまま"
     "にします。これらはメールサーバの起動・停止・監視だけを行い、アドレスサービスは別の行（xodstart、GM_START、"
     "adstatp）で起動・監視されます。有効にすると、パッケージを起動するたびに成功しようのないメールサーバの起動と"
@@ -15,7 +15,7 @@ FLAW5 = {
     "other lines (xodstart, GM_START, adstatp). Made active, every package start would run a mail-server start and "
     "monitor that cannot succeed. This is the source's (M) (flaw 5).",
 }
-FLAW5_MAIL = {
+MAIL_LINES_ACTIVE_LATER = {
     "ja": "Mail Server を使うため、最初の起動ではメール関連行をコメントにし、メールサーバを運転席で登録した後で有効に"
     "します（A-46 / B-42）。(2) の C-28 では最初から有効です。",
     "en": "This server uses Mail Server: the mail lines are comments for the first start and become active once the "
@@ -74,5 +74,5 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
         "artefacts": artefacts,
         "deviations": sum(1 for s in steps if s["deviation"]),
         "signoffs": sum(1 for s in steps if s["needs_signoff"]),
-        "mail_decision": pick(FLAW5_MAIL if mail else FLAW5, lang),
+        "mail_decision": pick(MAIL_LINES_ACTIVE_LATER if mail else MAIL_LINES_STAY_COMMENTED, lang),
     }

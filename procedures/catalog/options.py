@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from clusters import validators as v
+from clusters import validators
 from procedures.catalog.base import CONDITIONS, OPTIONS, Procedure
 from procedures.catalog.context import CatalogError, Context
 
@@ -41,7 +41,7 @@ def _previous_directory(previous) -> str:
     if not isinstance(previous, str):
         raise CatalogError(f"previous_database_directory: {previous!r} is not a path.")
     try:
-        v.validate_absolute_path(previous)
+        validators.validate_absolute_path(previous)
     except ValidationError as exc:
         raise CatalogError(f"previous_database_directory: {previous!r} is not an absolute path.") from exc
     if previous.rstrip("/") in ("", GROUPMAIL):
