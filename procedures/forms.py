@@ -9,6 +9,7 @@ from procedures.catalog import commands as site_commands
 from procedures.catalog.options import OPERATOR_CHOICES
 from procedures.models import SiteCommands
 from procedures.models.evidence import max_bytes
+from procedures.texts import localised
 
 
 class SiteCommandsForm(forms.ModelForm):
