@@ -16,6 +16,8 @@ from functools import partial
 
 from channels.layers import get_channel_layer
 
+from procedures.models import ProcedureRun, RunLogLine, StepRun
+
 log = logging.getLogger(__name__)
 
 MAX_PUSH_LINES = 2000  # lines per push; a larger burst is split into several pushes
@@ -153,8 +155,6 @@ def run_message(run) -> dict:
 
 def publish_step(step_id: int) -> None:
     """After commit: tell viewers a step changed (and its run, which may have moved with it)."""
-    from procedures.models import RunLogLine, StepRun
-
     step = StepRun.objects.select_related("run").filter(pk=step_id).first()
     if step is None:
         return
@@ -164,8 +164,6 @@ def publish_step(step_id: int) -> None:
 
 
 def publish_run(run_id: int) -> None:
-    from procedures.models import ProcedureRun, RunLogLine
-
     run = ProcedureRun.objects.filter(pk=run_id).first()
     if run is not None:
         publish_state(run_id, run_message(run), upto=RunLogLine.objects.last_seq(run_id))
