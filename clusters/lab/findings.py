@@ -1,4 +1,4 @@
-"""What the lab flags that the simulated commands cannot refuse on their own (K.5's mistakes, research B3).
+"""What the lab flags that the simulated commands cannot refuse on their own: the K.5 mistakes no command sees.
 
 Real ServiceGuard copies nothing and compares nothing: two different control scripts, two different xodrc
 files or a mail server still on TCP pass every command. The lab compares the nodes' files and the domain's

@@ -1,7 +1,7 @@
 """Every K.5 step of the English reference is in the catalog, where the source puts it, with its (M) mark.
 
-The reference (shared/seed/K5-procedures.en.md, beside the repository) is parsed here; where the catalog
-departs from a row on purpose, the step must say so in its ``deviation`` text.
+The English reference's step tables (``REFERENCE``: one row per seed ID with its target, kind and (M) mark) are
+parsed here; where the catalog departs from a row on purpose, the step must say so in its ``deviation`` text.
 """
 
 import re

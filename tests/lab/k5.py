@@ -1,7 +1,7 @@
-"""K.5 (1)(a) by hand for the lab tests: the command lines of docs/CONTRACTS.md §1 and files written by hand.
+"""K.5 (1)(a) by hand for the lab tests: the default command lines the portal sends, and files written by hand.
 
-The control script here is our own faithful reading of CONTRACTS.md §2, written in the test so that the lab
-is proven without the catalog's renderer.
+The control script here is written in the test, a legacy ServiceGuard control script as the portal renders it,
+so that the lab is proven without the catalog's renderer.
 """
 
 import shlex
@@ -36,7 +36,7 @@ class Step:
 
 
 def control_script(cluster: ClusterSpec, *, mail_active: bool) -> str:
-    """A legacy ServiceGuard control script as CONTRACTS.md §2 describes it (bash reads its ksh arrays)."""
+    """A legacy ServiceGuard control script: run/halt functions and ksh arrays (bash reads them)."""
     m = "" if mail_active else "#"
     fs = "".join(
         f'LV[{i}]={f.logical_volume}\nFS[{i}]={f.mount_point}\nFS_TYPE[{i}]="vxfs"\nFS_MOUNT_OPT[{i}]="-o rw"\n'

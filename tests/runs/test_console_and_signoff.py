@@ -1,4 +1,4 @@
-"""Console steps, four-eyes sign-off, roles per domain, the approver's queue and the audit trail (issue 7).
+"""Console steps, four-eyes sign-off, roles per domain, the approver's queue and the audit trail.
 
 No SSH here: the steps that need a person are driven through the services, the run page, the queue page
 and the admin, as the people would. The race runs threads with their own SQLite connections.
@@ -7,6 +7,7 @@ and the admin, as the people would. The race runs threads with their own SQLite 
 import hashlib
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -372,19 +373,33 @@ def test_queue_shows_what_waits_for_the_approver_and_never_their_own_work(client
     assert "queue-count" not in page and f"queue-step-{step.pk}" not in page
 
 
-def test_header_count_costs_two_queries(client, state_world, django_assert_max_num_queries):
+def test_header_badge_and_queue_page_show_the_real_count_within_two_queries(
+    client, state_world, django_assert_max_num_queries
+):
     w = state_world
-    english(client, w.approver)
+    run = console_run(w, needs_signoff=True)
+    step = run.steps.get()
+    services.confirm_step(step.pk, user=w.operator, ticked=["server_list", "mail_server"])
+    planned_by_approver = services.create_run(w.cluster, make_plan(w.cluster, [console_step("c")]), user=w.approver)
+    planned_by_operator = services.create_run(w.cluster, make_plan(w.cluster, [console_step("d")]), user=w.operator2)
+    waiting = {f"queue-step-{step.pk}", f"queue-run-{planned_by_approver.pk}", f"queue-run-{planned_by_operator.pk}"}
+
     from django.template import Context, Template
     from django.test import RequestFactory
 
     from portal.context_processors import approver_queue
 
     request = RequestFactory().get("/")
-    request.user = w.approver
+    request.user = w.approver2
     context = approver_queue(request)
     with django_assert_max_num_queries(2):
-        Template("{{ approver_queue_count }}").render(Context(context))
+        shown = Template("{{ approver_queue_count }}").render(Context(context))
+    assert shown == str(len(waiting))
+
+    html = english(client, w.approver2).get(reverse("procedures:queue")).content.decode()
+    assert f'<span class="badge warn" data-testid="queue-count">{len(waiting)}</span>' in html  # the header
+    assert sorted(re.findall(r'data-testid="(queue-(?:step|run)-\d+)"', html)) == sorted(waiting)  # one row each
+    assert f"{len(waiting)} items wait for you." in html  # the queue page's own count
 
 
 # ---------------------------------------------------------------- admin

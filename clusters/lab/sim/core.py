@@ -140,7 +140,7 @@ def filesystem_of(ctx: Ctx, state, path: str) -> tuple[str, str]:
 
 
 def note_shared_write(ctx: Ctx, state, path: str, what: str) -> None:
-    """A write to the shared disk while its volume group is active on two nodes corrupts it (B3.1)."""
+    """A write to the shared disk while its volume group is active on two nodes corrupts it: record the event."""
     if not ctx.cluster or not mounted_lv(ctx, state, path):
         return
     active = state.cluster(ctx.cluster.name)["vg"]["active"]
