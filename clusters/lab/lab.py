@@ -202,6 +202,7 @@ class Lab:
     @classmethod
     def from_inventory(cls, site, root=None) -> "Lab":
         if root is None:
+            # only here: Lab(root) needs no Django settings; only a lab without a root reads LAB_DIR
             from django.conf import settings
 
             root = settings.LAB_DIR

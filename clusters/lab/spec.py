@@ -138,6 +138,7 @@ class LabSpec:
 
 def spec_from_inventory(site) -> LabSpec:
     """Read a lab site's clusters, nodes and standalone servers into a spec; refuse a production site."""
+    # only here: the simulated commands load this module in every node session, without Django
     from clusters.models import Cluster, GroupmaxServer
 
     if not site.is_lab:
