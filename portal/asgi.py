@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from portal.routing import websocket_urlpatterns  # noqa: E402
+from procedures.execution import reaper  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -19,3 +20,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# The embedded profile runs its steps in this process's thread pool: the reaper runs here too (at start-up for
+# what a previous process left, then periodically). With Celery workers, `manage.py reap --loop` does it.
+reaper.start_embedded()

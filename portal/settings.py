@@ -171,6 +171,14 @@ MEDIA_ROOT = VAR_DIR / "media"  # console screenshots: never served as media, on
 PORTAL_SCREENSHOT_MAX_BYTES = env.int("PORTAL_SCREENSHOT_MAX_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# Steps: a claimed step whose worker has not written its heartbeat for PORTAL_STEP_STALE_S is interrupted by the
+# reaper; the web process runs the reaper itself when its own thread pool executes the steps (embedded profile).
+PORTAL_STEP_STALE_S = env.int("PORTAL_STEP_STALE_S", default=30)
+PORTAL_EMBEDDED_REAPER = env.bool("PORTAL_EMBEDDED_REAPER", default=True)
+PORTAL_REAPER_INTERVAL_S = env.float("PORTAL_REAPER_INTERVAL_S", default=10.0)
+# A websocket re-checks its viewer's right this often (a removed member or a logged-out session is closed).
+PORTAL_SOCKET_RECHECK_S = env.float("PORTAL_SOCKET_RECHECK_S", default=5.0)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

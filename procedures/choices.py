@@ -22,12 +22,14 @@ class RunState(models.TextChoices):
 class WaitReason(models.TextChoices):
     NONE = "", pgettext_lazy("wait reason", "—")
     OPERATOR = "operator", _("Waiting for an operator")
+    APPROVAL = "approval", _("Waiting for an approver's go-ahead")
     SIGNOFF = "signoff", _("Waiting for a sign-off")
     FAILURE = "failure", _("Stopped after a failure")
 
 
 class StepState(models.TextChoices):
     PENDING = "pending", _("Pending")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")  # four-eyes: nothing is sent before it
     RUNNING = "running", _("Running")
     AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -38,7 +40,7 @@ class StepState(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
     FINISHED = nonmember(frozenset({"succeeded", "confirmed", "skipped"}))
     RETRYABLE = nonmember(frozenset({"failed", "interrupted"}))
-    SKIPPABLE = nonmember(frozenset({"pending", "awaiting_confirmation", "failed", "interrupted"}))
+    SKIPPABLE = nonmember(frozenset({"pending", "awaiting_approval", "awaiting_confirmation", "failed", "interrupted"}))
 
 
 class HostState(models.TextChoices):
@@ -82,6 +84,7 @@ RUN_COLOURS = {
 }
 STEP_COLOURS = {
     StepState.PENDING: "secondary",
+    StepState.AWAITING_APPROVAL: "warning",
     StepState.RUNNING: "primary",
     StepState.AWAITING_CONFIRMATION: "warning",
     StepState.CONFIRMED: "success",

@@ -13,10 +13,14 @@ __all__ = [
     "HostKeyUnknown",
     "NotAllowed",
     "PlanUnavailable",
+    "RejectedNotDone",
+    "RequestChanged",
+    "RequestNotNamed",
     "RunStateConflict",
     "ScreenshotRefused",
     "SecondPersonRequired",
     "SelfApprovalRefused",
+    "ServerBusy",
     "SiteCommandsBroken",
     "StepStateConflict",
 ]
@@ -35,6 +39,45 @@ class ClusterBusy(PortalError):
         409,
         "cluster_busy",
         _("Cluster {cluster} is held by run {run} ({holder}); try again when it ends."),
+    )
+
+
+class ServerBusy(ClusterBusy):
+    """Another run holds a server this run's plan touches (its own, the master, a fan-out's target)."""
+
+    code, message = (
+        "server_busy",
+        _(
+            "{server} is held by run {run} ({holder}); this run touches it too, so it cannot start before that "
+            "run ends."
+        ),
+    )
+
+
+class RequestNotNamed(PortalError):
+    status, code, message = (
+        400,
+        "request_not_named",
+        _("A countersign names the request it approves; reload the page, read the request and countersign again."),
+    )
+
+
+class RequestChanged(PortalError):
+    status, code, message = (
+        409,
+        "request_changed",
+        _(
+            "The request you read on step {step} is no longer the one that waits (now: {who} asks “{what}” because "
+            "“{why}”); nothing was countersigned. Read it again first."
+        ),
+    )
+
+
+class RejectedNotDone(PortalError):
+    status, code, message = (
+        409,
+        "rejected_not_done",
+        _("{who} rejected step {step} (“{why}”); it cannot be counted done by hand. Retry it or ask to skip it."),
     )
 
 

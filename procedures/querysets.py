@@ -41,8 +41,12 @@ class StepRunQuerySet(models.QuerySet):
         return self.filter(state=StepState.RUNNING)
 
     def stale(self, before):
-        """Running steps whose worker has not reported since ``before`` (heartbeat or claim time)."""
-        return self.running().filter(heartbeat_at__lt=before)
+        """Claimed and silent: running steps whose worker has not reported since ``before`` (heartbeat or claim)."""
+        return self.running().exclude(worker="").filter(heartbeat_at__lt=before)
+
+    def unclaimed(self, before):
+        """Running steps that no worker has claimed since they were last asked of the workers, before ``before``."""
+        return self.running().filter(worker="", dispatched_at__lt=before)
 
     def visible_to(self, user):
         return self.where_role(user, DomainRoleName.VIEWER)

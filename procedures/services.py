@@ -5,7 +5,7 @@ same), checks who may act and in which state, applies one FSM transition, saves 
 ``RunEvent`` and hands work on only after commit (``dispatch.enqueue_step``). Views, the admin, workers,
 the reaper and tests all call these functions; nothing else changes a run's or step's state.
 
-Lock order, always: run row, then step row, then cluster locks.
+Lock order, always: run row, then step row, then server locks (in the order of the servers' keys).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clusters.choices import DomainRoleName
-from clusters.models import Cluster
+from clusters.models import Cluster, GroupmaxServer
 from clusters.rules import has_role
 from procedures import exceptions as exc
 from procedures import signoff
@@ -29,7 +30,7 @@ from procedures.catalog import render_plan
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
 from procedures.live import emitter
-from procedures.models import ClusterLock, ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
+from procedures.models import ProcedureRun, RunEvent, RunLogLine, ServerLock, StepHostResult, StepRun
 from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
 from procedures.models.logs import store_lines
 from procedures.plan import Kind, Plan
@@ -125,45 +126,62 @@ def system_line(run_id: int, text: str, *, step_id=None, attempt=0, host="") -> 
             continue
 
 
-# ---------------------------------------------------------------- cluster locks
+# ---------------------------------------------------------------- server locks
 
 
-def _holder_text(lock: ClusterLock) -> str:
+def _holder_text(lock: ServerLock) -> str:
     run = lock.run
     who = run.started_by.get_username() if run.started_by_id else "?"
     return f"{run.procedure}, {who}"
 
 
-def _acquire(cluster: Cluster, run: ProcedureRun, step: StepRun | None = None) -> None:
-    held = ClusterLock.objects.select_related("run__started_by").filter(cluster=cluster).first()
-    if held and held.run_id == run.pk:
-        return
-    if held:
-        raise exc.ClusterBusy(cluster=cluster.name, run=held.run_id, holder=_holder_text(held))
-    other = ProcedureRun.objects.active().filter(cluster=cluster).exclude(pk=run.pk).first()
-    if other:
-        raise exc.ClusterBusy(cluster=cluster.name, run=other.pk, holder=other.procedure)
-    try:
-        with transaction.atomic():
-            ClusterLock.objects.create(cluster=cluster, run=run, step=step)
-    except IntegrityError:
-        held = ClusterLock.objects.select_related("run__started_by").filter(cluster=cluster).first()
-        raise exc.ClusterBusy(
-            cluster=cluster.name, run=held.run_id if held else "?", holder=_holder_text(held) if held else "?"
-        ) from None
+def _server_text(server: GroupmaxServer) -> str:
+    if server.cluster_id:
+        return _("Server {server} (cluster {cluster})").format(server=server.name, cluster=server.cluster.name)
+    return _("Standalone server {server} ({host})").format(server=server.name, host=server.host_name)
 
 
-def _release(run: ProcedureRun, *, step: StepRun | None = None) -> None:
-    locks = ClusterLock.objects.filter(run=run)
-    if step is not None:
-        locks = locks.filter(step=step)
-    locks.delete()
+def servers_touched(run: ProcedureRun) -> list[GroupmaxServer]:
+    """Every Groupmax server the run can act on, read from the inventory now, in the order of their keys.
+
+    The run's own cluster; each host of every step (a node stands for its cluster's server; fan-out steps
+    name other servers' nodes and standalone hosts); the candidates of a package-owner step; and the domain's
+    master for a step that edits it (which server is master is read now, like the locks themselves).
+    """
+    node_ids, server_ids = set(), set()
+    for step in run.plan_object.steps:
+        for ref in step.hosts:
+            node_ids.update(i for i in (ref.node_id, *ref.candidate_node_ids) if i)
+            if ref.server_id:
+                server_ids.add(ref.server_id)
+        if step.locks_master:
+            master = run.cluster.domain.master if run.cluster.domain else None
+            if master is not None:
+                server_ids.add(master.pk)
+    touched = Q(pk__in=server_ids) | Q(cluster__nodes__in=node_ids) | Q(cluster=run.cluster_id)
+    return list(GroupmaxServer.objects.filter(touched).select_related("cluster").distinct().order_by("pk"))
 
 
-def master_cluster(run: ProcedureRun) -> Cluster | None:
-    domain = run.cluster.domain
-    master = domain.master if domain else None
-    return master.cluster if master and master.cluster_id else None
+def _acquire_all(run: ProcedureRun) -> None:
+    """Hold every server the run touches, or none: refused (naming the server and the holder) if one is held."""
+    for server in servers_touched(run):
+        held = ServerLock.objects.select_related("run__started_by").filter(server=server).first()
+        if held and held.run_id == run.pk:
+            continue
+        if held is None:
+            try:
+                with transaction.atomic():
+                    ServerLock.objects.create(server=server, run=run)
+                continue
+            except IntegrityError:  # another run took it between the look and the insert
+                held = ServerLock.objects.select_related("run__started_by").filter(server=server).first()
+        raise exc.ServerBusy(
+            server=_server_text(server), run=held.run_id if held else "?", holder=_holder_text(held) if held else "?"
+        )
+
+
+def _release(run: ProcedureRun) -> None:
+    ServerLock.objects.filter(run=run).delete()
 
 
 # ---------------------------------------------------------------- planning
@@ -220,13 +238,20 @@ def approve_run(run_id: int, *, user, address=None, note: str = "") -> Procedure
 
 
 def start_run(run_id: int, *, user, address=None) -> ProcedureRun:
-    """Approved → running: takes the cluster (refused clearly if another run holds it) and starts step 1."""
+    """Approved → running: takes every server the run touches (refused clearly if another run holds one).
+
+    The servers stay held until the run ends (completed or aborted), so no other run acts on them between two
+    of its steps, or after a retry.
+    """
     with transaction.atomic():
         run = _lock_run(run_id)
         _require(user, run, DomainRoleName.OPERATOR)
         if run.state != RunState.APPROVED:
             raise _run_conflict(run, _("started"))
-        _acquire(run.cluster, run)
+        other = ProcedureRun.objects.active().filter(cluster=run.cluster).exclude(pk=run.pk).first()
+        if other:
+            raise exc.ClusterBusy(cluster=run.cluster.name, run=other.pk, holder=other.procedure)
+        _acquire_all(run)
         source = run.state
         run.start(by=user)
         try:
@@ -269,10 +294,7 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
         if step.state == StepState.RUNNING:
             return
         if step.state == StepState.PENDING and step.kind in Kind.EXECUTED:
-            try:
-                _start_step(run, step, by=by, address=address)
-            except exc.ClusterBusy as e:
-                _wait(run, WaitReason.OPERATOR, str(e))
+            _start_step(run, step, by=by, address=address)
             return
         if step.state == StepState.PENDING:
             _transit(run, step.ask_confirmation, label=SYSTEM)
@@ -284,6 +306,8 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
             return
         if step.state == StepState.AWAITING_CONFIRMATION:
             _wait(run, WaitReason.OPERATOR)
+        elif step.state == StepState.AWAITING_APPROVAL:
+            _wait(run, WaitReason.APPROVAL)
         elif step.state == StepState.AWAITING_SIGNOFF:
             _wait(run, WaitReason.SIGNOFF)
         else:
@@ -294,16 +318,64 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
 
 
 def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> None:
-    if step.planned.locks_master:
-        target = master_cluster(run)
-        if target is not None:
-            _acquire(target, run, step)
+    """Send the step's command, or, for a four-eyes step, first ask an approver (``approve_step``)."""
     executor = by if getattr(by, "pk", None) else run.started_by  # a step started by the run: its starter
+    if step.needs_signoff:
+        planned = step.planned
+        _transit(
+            run, step.ask_approval, args={"by": executor}, by=by, label=SYSTEM, address=address,
+            hosts=[ref.label for ref in planned.hosts], commands=[ref.command for ref in planned.hosts],
+        )  # fmt: skip
+        _wait(
+            run,
+            WaitReason.APPROVAL,
+            _("Step {n} waits for an approver; nothing is sent to its hosts before the approval.").format(
+                n=step.position
+            ),
+        )
+        return
     _transit(
         run, step.start, args={"by": executor}, action="start" if step.attempt == 0 else "retry", by=by,
         label=SYSTEM, address=address, attempt=step.attempt + 1,
     )  # fmt: skip
     dispatch.enqueue_step(step.pk, step.attempt)
+
+
+def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: str = "", address=None) -> StepRun:
+    """An approver's decision on a four-eyes step's exact commands and hosts, before anything is sent.
+
+    Approved, the step starts (run by the person it was asked for); rejected (with a reason), it fails and the
+    run waits for a person. Who may decide is ``signoff``'s rule ``APPROVE_STEP``: not the planner, not who will
+    run it.
+    """
+    with transaction.atomic():
+        run, step = _lock_step(step_id)
+        signoff.refuse_role(Decision.APPROVE_STEP, user, step)
+        if step.state != StepState.AWAITING_APPROVAL:
+            if step.approved_by_id and step.state == StepState.RUNNING:
+                raise _already(_("Step {n}").format(n=step.position), step.approved_by)
+            if step.rejected_by_id and step.state == StepState.FAILED:
+                raise _already(_("Step {n}").format(n=step.position), step.rejected_by)
+            raise _step_conflict(step, _("approved"))
+        _require_active(run, _("approved"))
+        if verdict not in Verdict.values:
+            raise exc.UnknownVerdict(verdict=verdict)
+        signoff.refuse_involved(Decision.APPROVE_STEP, user, step)
+        if verdict == Verdict.REJECT and not note.strip():
+            raise exc.ReasonRequired()
+        commands = [ref.command for ref in step.planned.hosts]
+        if verdict == Verdict.REJECT:
+            _transit(run, step.reject_command, args={"by": user, "note": note}, action="command_reject", by=user,
+                     reason=note, address=address, commands=commands, digest=run.plan_digest)  # fmt: skip
+            _wait(run, WaitReason.FAILURE, note)
+            return step
+        _transit(
+            run, step.approve_command, args={"by": user}, action="command_approve", by=user, reason=note,
+            address=address, attempt=step.attempt, commands=commands, digest=run.plan_digest,
+        )  # fmt: skip
+        _resume(run, by=user, address=address)
+        dispatch.enqueue_step(step.pk, step.attempt)
+    return step
 
 
 def resume_run(run_id: int, *, user, address=None) -> ProcedureRun:
@@ -341,6 +413,7 @@ def abort_run(run_id: int, *, user, reason: str, address=None) -> ProcedureRun:
         if run.state not in RunState.ABORTABLE:
             raise _run_conflict(run, _("aborted"))
         running = run.steps.select_for_update().filter(state=StepState.RUNNING).first()
+        ended = None
         if running is not None:
             now = timezone.now()
             run.abort_requested_at, run.abort_reason, run.aborted_by = now, reason, user
@@ -348,8 +421,13 @@ def abort_run(run_id: int, *, user, reason: str, address=None) -> ProcedureRun:
             running.abort_requested_at, running.abort_requested_by = now, user
             running.save(update_fields=["abort_requested_at", "abort_requested_by"])
             _record(run, "abort_requested", run.state, run.state, step=running, by=user, reason=reason, address=address)
-            return run
-        _abort_now(run, by=user, reason=reason, address=address)
+            if worker_alive(running):
+                return run  # its worker kills the remote process group, then ends the run (finish_step)
+            ended = _interrupt(run, running, _no_worker_message(running), label=SYSTEM)
+        else:
+            _abort_now(run, by=user, reason=reason, address=address)
+    if ended:
+        system_line(run.pk, ended, step_id=running.pk, attempt=running.attempt)
     return run
 
 
@@ -374,6 +452,10 @@ def abort_step(step_id: int, *, user, reason: str, address=None) -> StepRun:
         step.abort_requested_at, step.abort_requested_by = timezone.now(), user
         step.save(update_fields=["abort_requested_at", "abort_requested_by"])
         _record(run, "abort_requested", step.state, step.state, step=step, by=user, reason=reason, address=address)
+        if worker_alive(step):
+            return step
+        ended = _interrupt(run, step, _no_worker_message(step), label=SYSTEM)
+    system_line(run.pk, ended, step_id=step.pk, attempt=step.attempt)
     return step
 
 
@@ -385,13 +467,18 @@ def retry_step(step_id: int, *, user, address=None) -> StepRun:
             raise _step_conflict(step, _("retried"))
         if run.state != RunState.WAITING:
             raise _run_conflict(run, _("continued"))
-        _resume(run, by=user, address=address)
+        if not step.needs_signoff:  # a four-eyes step's run goes on waiting, for the approver now
+            _resume(run, by=user, address=address)
         _start_step(run, step, by=user, address=address)
     return step
 
 
 def request_resolution(step_id: int, *, user, resolution: str, reason: str, address=None) -> StepRun:
-    """Ask to skip a step, or to count it done by hand; a second person countersigns (``countersign``)."""
+    """Ask to skip a step, or to count it done by hand; a second person countersigns (``countersign``).
+
+    Each request gets the step's next request number: a new request supersedes the last one, and a
+    countersign given for the old number is refused. A step an approver rejected is never counted done by hand.
+    """
     if not (reason or "").strip():
         raise exc.ReasonRequired()
     with transaction.atomic():
@@ -400,15 +487,29 @@ def request_resolution(step_id: int, *, user, resolution: str, reason: str, addr
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
         if resolution not in Resolution.values or step.state not in allowed or run.state not in RunState.ACTIVE:
             raise _step_conflict(step, Resolution(resolution).label if resolution in Resolution.values else "?")
+        if resolution == Resolution.DONE and step.rejected_by_id:
+            raise exc.RejectedNotDone(who=step.rejected_by.get_username(), step=step.position, why=step.message)
         step.resolution, step.resolution_reason, step.resolution_requested_by = resolution, reason, user
-        step.save(update_fields=["resolution", "resolution_reason", "resolution_requested_by"])
+        step.resolution_version += 1
+        step.save(update_fields=["resolution", "resolution_reason", "resolution_requested_by", "resolution_version"])
         _record(
-            run, f"request_{resolution}", step.state, step.state, step=step, by=user, reason=reason, address=address
-        )
+            run, f"request_{resolution}", step.state, step.state, step=step, by=user, reason=reason, address=address,
+            request=step.resolution_version,
+        )  # fmt: skip
     return step
 
 
-def countersign(step_id: int, *, user, address=None) -> StepRun:
+def _request_number(value) -> int:
+    """The request number a countersign names, as the form sent it; anything but a number is refused."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise exc.RequestNotNamed()
+    return int(text)
+
+
+def countersign(step_id: int, *, user, request, address=None) -> StepRun:
+    """A second person approves the request they read: ``request`` is its number, shown with it."""
+    number = _request_number(request)
     with transaction.atomic():
         run, step = _lock_step(step_id)
         signoff.refuse_role(Decision.COUNTERSIGN, user, step)
@@ -418,6 +519,13 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
         if not step.resolution:
             raise _step_conflict(step, _("countersigned"))
         signoff.refuse_involved(Decision.COUNTERSIGN, user, step)
+        if number != step.resolution_version:
+            raise exc.RequestChanged(
+                step=step.position, who=step.resolution_requested_by.get_username(),
+                what=Resolution(step.resolution).label, why=step.resolution_reason,
+            )  # fmt: skip
+        if step.resolution == Resolution.DONE and step.rejected_by_id:
+            raise exc.RejectedNotDone(who=step.rejected_by.get_username(), step=step.position, why=step.message)
         resolution = step.resolution
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
         if step.state not in allowed:
@@ -425,9 +533,8 @@ def countersign(step_id: int, *, user, address=None) -> StepRun:
         _transit(
             run, step.skip if resolution == Resolution.SKIP else step.mark_done, args={"by": user}, action=resolution,
             by=user, reason=step.resolution_reason, address=address,
-            requested_by=step.resolution_requested_by.get_username(),
+            requested_by=step.resolution_requested_by.get_username(), request=number,
         )  # fmt: skip
-        _release(run, step=step)
         _resume(run, by=user, address=address)
         _advance(run, address=address)  # the next step is the run's work, not the countersigner's (four-eyes)
     return step
@@ -491,7 +598,6 @@ def confirm_step(step_id: int, *, user, ticked, address=None, note: str = "", sc
             if step.state == StepState.AWAITING_SIGNOFF:
                 _wait(run, WaitReason.SIGNOFF)
             else:
-                _release(run, step=step)
                 _resume(run, by=user, address=address)
                 _advance(run, by=user, address=address)
     except BaseException:
@@ -526,7 +632,6 @@ def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: s
             _transit(run, step.reject_signoff, args={"by": user, "note": note}, action="signoff_reject", by=user,
                      reason=note, address=address)  # fmt: skip
         if step.state == StepState.SUCCEEDED:
-            _release(run, step=step)
             _resume(run, by=user, address=address)
             _advance(run, address=address)  # the next step is the run's work, not the signer's (four-eyes)
         else:
@@ -579,8 +684,6 @@ def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: s
             return None
         aborted = bool(step.abort_requested_at or run.abort_requested_at)
         _transit(run, step.finish, args={"ok": ok, "message": message}, label=worker, reason=message, attempt=attempt)
-        if step.state == StepState.SUCCEEDED:
-            _release(run, step=step)
         if run.abort_requested_at:
             _abort_now(run, by=run.aborted_by, reason=run.abort_reason)
         elif step.state == StepState.FAILED:
@@ -603,36 +706,105 @@ def host_update(result_id: int, **fields) -> None:
     StepHostResult.objects.filter(pk=result_id).update(**fields)
 
 
-def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
-    """Mark running steps whose worker stopped reporting ``interrupted``; never run anything again.
+def stale_limit() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PORTAL_STEP_STALE_S", 30))
 
+
+def worker_alive(step: StepRun) -> bool:
+    """A worker claimed the step and has reported within the stale limit (it will see an abort and act on it)."""
+    return bool(step.worker) and step.heartbeat_at is not None and step.heartbeat_at >= timezone.now() - stale_limit()
+
+
+def _no_worker_message(step: StepRun) -> str:
+    if not step.worker:
+        return _("Aborted before a worker took the step: nothing was sent to its hosts.")
+    return _("Aborted; {why}").format(why=_silent_worker_message(step))
+
+
+def _silent_worker_message(step: StepRun) -> str:
+    pgids = [
+        f"{r.host_label} (pgid {r.pgid})"
+        for r in step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING])
+        if r.pgid
+    ]
+    message = _("Worker {worker} stopped reporting (last heartbeat {at}); the outcome on the host is unknown.").format(
+        worker=step.worker or "?", at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—"
+    )
+    if pgids:
+        message += " " + _("The remote command may still be running: {hosts}.").format(hosts=", ".join(pgids))
+    return message
+
+
+def _interrupt(run: ProcedureRun, step: StepRun, message: str, *, label: str) -> str:
+    """End a running step that has no living worker as interrupted (under the step's lock); nothing runs again.
+
+    The run ends if an abort was asked for, else it waits for a person (retry, or skip / mark done with a
+    second person). Returns the message, for the log line the caller writes after commit.
+    """
+    step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING]).update(
+        state=HostState.INTERRUPTED, finished_at=timezone.now()
+    )
+    _transit(run, step.interrupt, args={"message": message}, label=label, reason=message, worker=step.worker)
+    if run.abort_requested_at:
+        _abort_now(run, by=run.aborted_by, reason=run.abort_reason, label=label)
+    else:
+        _wait(run, WaitReason.FAILURE, message, label=label)
+    return message
+
+
+def reap_stale_steps(stale_after: timedelta | None = None) -> list[int]:
+    """Mark steps that a worker claimed and then stopped reporting on ``interrupted``; never run anything again.
+
+    A step no worker has claimed yet is not stale, however long it waits in the queue (``redispatch_unclaimed``).
     Their log lines stay; the run waits for a person (retry, or skip / mark done with a second person).
     """
-    if stale_after is None:
-        stale_after = timedelta(seconds=getattr(settings, "PORTAL_STEP_STALE_S", 30))
-    before = timezone.now() - stale_after
+    before = timezone.now() - (stale_limit() if stale_after is None else stale_after)
+    return _reap(StepRun.objects.stale(before), lambda step: step.heartbeat_at < before, _silent_worker_message)
+
+
+def reap_gone_workers(workers) -> list[int]:
+    """Interrupt at once the running steps of workers known to be gone (a process of this machine that ended)."""
+
+    def message(step):
+        return _("Worker {worker} is gone (its process ended); the outcome on the host is unknown.").format(
+            worker=step.worker
+        )
+
+    return _reap(StepRun.objects.running().filter(worker__in=list(workers)), lambda step: True, message)
+
+
+def _reap(candidates, still, message_of) -> list[int]:
     reaped = []
-    for step_id in StepRun.objects.stale(before).values_list("pk", flat=True):
+    for step_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             run, step = _lock_step(step_id)
-            if step.state != StepState.RUNNING or (step.heartbeat_at and step.heartbeat_at >= before):
+            if step.state != StepState.RUNNING or not step.worker or not still(step):
                 continue
-            results = step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING])
-            pgids = [f"{r.host_label} (pgid {r.pgid})" for r in results if r.pgid]
-            message = _(
-                "Worker {worker} stopped reporting (last heartbeat {at}); the outcome on the host is unknown."
-            ).format(worker=step.worker or "?", at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—")
-            if pgids:
-                message += " " + _("The remote command may still be running: {hosts}.").format(hosts=", ".join(pgids))
-            results.update(state=HostState.INTERRUPTED, finished_at=timezone.now())
-            _transit(run, step.interrupt, args={"message": message}, label="reaper", reason=message, worker=step.worker)
-            if run.abort_requested_at:
-                _abort_now(run, by=run.aborted_by, reason=run.abort_reason, label="reaper")
-            else:
-                _wait(run, WaitReason.FAILURE, message, label="reaper")
+            message = _interrupt(run, step, message_of(step), label="reaper")
             reaped.append(step.pk)
         system_line(run.pk, message, step_id=step.pk, attempt=step.attempt)
     return reaped
+
+
+def redispatch_unclaimed(after: timedelta | None = None) -> list[int]:
+    """Ask the workers again for running steps that none has claimed for ``after`` (default: the stale limit).
+
+    A message to the workers can be lost (a broker that restarted, the thread pool of a web process that
+    died). Asking twice is harmless: only one worker claims a step (``claim_step``), the others run nothing.
+    """
+    before = timezone.now() - (stale_limit() if after is None else after)
+    asked = []
+    for step_id in StepRun.objects.unclaimed(before).values_list("pk", flat=True):
+        with transaction.atomic():
+            run, step = _lock_step(step_id)
+            if step.state != StepState.RUNNING or step.worker or (step.dispatched_at and step.dispatched_at > before):
+                continue
+            step.dispatched_at = timezone.now()
+            step.save(update_fields=["dispatched_at"])
+            _record(run, "redispatch", step.state, step.state, step=step, label="reaper", attempt=step.attempt)
+            dispatch.enqueue_step(step.pk, step.attempt)
+            asked.append(step.pk)
+    return asked
 
 
 # ---------------------------------------------------------------- reading
@@ -659,6 +831,9 @@ def actions_for(user, run: ProcedureRun, steps=()) -> dict:
         "operate": operator and active,
         "steps": {
             step.pk: {
+                "approve": active
+                and step.state == StepState.AWAITING_APPROVAL
+                and signoff.may_decide(Decision.APPROVE_STEP, user, step),
                 "sign_off": active
                 and step.state == StepState.AWAITING_SIGNOFF
                 and signoff.may_decide(Decision.SIGN_OFF_STEP, user, step),

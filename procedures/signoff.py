@@ -1,6 +1,7 @@
 """Who may decide what: the four-eyes rules in one place.
 
-A decision (approving a plan, signing off a step, countersigning a skip or a step counted done, closing a run)
+A decision (approving a plan, approving a four-eyes step's command before it is sent, signing off a step,
+countersigning a skip or a step counted done, closing a run)
 needs a role in the run's domain and a person who did not do the work being decided. Each rule below says
 both once; the services ask it before they act, the approver's queue and the header count ask it for what
 waits, the run page and the admin ask it which buttons to show, and the API asks the same functions.
@@ -31,6 +32,7 @@ from procedures.models import ProcedureRun, StepRun
 
 class Decision(StrEnum):
     APPROVE_RUN = "approve_run"  # the plan, before the run may start
+    APPROVE_STEP = "approve_step"  # a four-eyes step's exact commands and hosts, before anything is sent
     SIGN_OFF_STEP = "sign_off_step"  # a four-eyes step's outcome
     COUNTERSIGN = "countersign"  # a skip, or a step counted done by hand
     CLOSE_RUN = "close_run"  # the run's final sign-off
@@ -50,7 +52,10 @@ class Involvement:
         relation, _sep, rest = self.path.partition("__")
         if not rest:  # a field of the object itself: no query
             return getattr(obj, f"{relation}_id") == user.pk
-        return getattr(obj, relation).filter(**{rest: user}).exists()  # e.g. any step of the run
+        related = getattr(obj, relation)
+        if hasattr(related, "filter"):  # a set of rows, e.g. any step of the run
+            return related.filter(**{rest: user}).exists()
+        return Involvement(rest, self.did).holds_for(user, related)  # one row, e.g. the step's run
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,16 @@ RULES: dict[Decision, Rule] = {
         role=DomainRoleName.APPROVER,
         waiting=Q(state=RunState.PLANNED),
         involved=(Involvement("planned_by", gettext_noop("planned this run")),),
+        action=gettext_noop("approve it"),
+    ),
+    Decision.APPROVE_STEP: Rule(
+        subject="step",
+        role=DomainRoleName.APPROVER,
+        waiting=Q(state=StepState.AWAITING_APPROVAL) & _ACTIVE,
+        involved=(
+            Involvement("executed_by", gettext_noop("will run step {n}")),
+            Involvement("run__planned_by", gettext_noop("planned this run")),
+        ),
         action=gettext_noop("approve it"),
     ),
     Decision.SIGN_OFF_STEP: Rule(

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
 
 pytest_plugins = [
@@ -13,6 +15,17 @@ pytest_plugins = [
 ]
 
 PROD_SUITE = Path(__file__).resolve().parent / "prod"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_reaper_thread_in_the_test_process():
+    """Loading ``portal.asgi`` (a live server, a socket test) starts the embedded reaper; tests reap by hand.
+
+    tests/runs/test_embedded_reaper.py starts it in a Daphne of its own.
+    """
+    from django.conf import settings
+
+    settings.PORTAL_EMBEDDED_REAPER = False
 
 
 def pytest_ignore_collect(collection_path, config):

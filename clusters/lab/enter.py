@@ -105,6 +105,8 @@ def main() -> int:
         return 255
     env = node_environment(root, host, os.environ)
     command = os.environ.get("SSH_ORIGINAL_COMMAND")
+    with open(root / "nodes" / host / "commands.log", "a", encoding="utf-8") as log:  # what reached the node
+        log.write(json.dumps(command if command is not None else "(login shell)", ensure_ascii=False) + "\n")
     try:
         prepare(root, host)
     except OSError as exc:

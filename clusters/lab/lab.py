@@ -6,6 +6,7 @@ lab sites only).
 
 import base64
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -123,6 +124,13 @@ class LabNode:
             timeout=timeout,
             check=False,
         )
+
+    def commands(self) -> list[str]:
+        """Every command that reached this node (over SSH or ``run``), oldest first."""
+        path = self.lab.layout.command_log(self.host_name)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
     def set_fault(self, fault: str | None) -> None:
         """``"down"``: its sshd (and its sessions) stop answering; ``"hang"``: its commands never return."""

@@ -48,6 +48,10 @@ class Layout:
     def fault_file(self, host: str) -> Path:
         return self.node_dir(host) / "fault"
 
+    def command_log(self, host: str) -> Path:
+        """Every command the node was asked to run, one JSON string a line (outside the node's own root)."""
+        return self.node_dir(host) / "commands.log"
+
     def cluster_dir(self, name: str) -> Path:
         return self.root / "clusters" / name
 

@@ -19,7 +19,7 @@ from portal.errors import PortalError
 from procedures import services
 from procedures.choices import StepState
 from procedures.forms import ConsoleConfirmForm
-from procedures.models import ClusterLock, ConsoleScreenshot, ProcedureRun, RunEvent, StepHostResult, StepRun
+from procedures.models import ConsoleScreenshot, ProcedureRun, RunEvent, ServerLock, StepHostResult, StepRun
 from procedures.texts import localised
 
 
@@ -160,9 +160,9 @@ class RunEventAdmin(ReadOnlyAdmin):
     list_filter = ("action",)
 
 
-@admin.register(ClusterLock)
-class ClusterLockAdmin(ReadOnlyAdmin):
-    list_display = ("cluster", "run", "step", "acquired_at")
+@admin.register(ServerLock)
+class ServerLockAdmin(ReadOnlyAdmin):
+    list_display = ("server", "run", "acquired_at")
 
 
 @admin.register(ConsoleScreenshot)

@@ -16,6 +16,7 @@ import re
 import shlex
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,14 +46,22 @@ def worker_id() -> str:
 
 
 class Heartbeat:
-    """Refreshes the step's heartbeat and watches for an abort request (or for losing the step)."""
+    """Refreshes the step's heartbeat and watches for an abort request (or for losing the step).
+
+    A worker that cannot write its heartbeat (the database is gone) for ``PORTAL_STEP_GIVE_UP_S`` (half the
+    stale limit unless set) stops its command and gives the step up (``gave_up``): past the stale limit the
+    reaper interrupts the step and a person may retry it, so a command still running then would run twice.
+    """
 
     def __init__(self, step: StepRun, worker: str):
         self.step_id, self.attempt, self.worker = step.pk, step.attempt, worker
         self.every = getattr(settings, "PORTAL_STEP_HEARTBEAT_S", 5)
+        stale = getattr(settings, "PORTAL_STEP_STALE_S", 30)
+        self.give_up_after = getattr(settings, "PORTAL_STEP_GIVE_UP_S", None) or max(stale / 2, 2 * self.every)
         self.poll = min(0.5, self.every)
         self.abort = threading.Event()
         self.lost = threading.Event()
+        self.gave_up = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{step.pk}", daemon=True)
 
@@ -67,6 +76,7 @@ class Heartbeat:
     def _run(self) -> None:
         last = 0.0
         clock = 0.0
+        written = time.monotonic()  # the claim wrote the first heartbeat
         try:
             while not self._stop.wait(self.poll):
                 clock += self.poll
@@ -74,6 +84,7 @@ class Heartbeat:
                     if clock - last >= self.every:
                         last = clock
                         flags = services.heartbeat(self.step_id, worker=self.worker, attempt=self.attempt)
+                        written = time.monotonic()
                         if flags is None:
                             self.lost.set()
                             self.abort.set()
@@ -82,8 +93,12 @@ class Heartbeat:
                         flags = services.abort_flags(self.step_id)
                     if flags["abort"]:
                         self.abort.set()
-                except Exception:  # a database hiccup must not kill the heartbeat
+                except Exception:  # a database hiccup must not kill the heartbeat; a long outage stops the step
                     log.exception("heartbeat of step %s", self.step_id)
+                    if time.monotonic() - written >= self.give_up_after:
+                        self.gave_up.set()
+                        self.abort.set()
+                        return
         finally:
             connection.close()
 
@@ -274,14 +289,24 @@ def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None
                     future.result()
             ok = bool(hosts) and all(h.state == HostState.SUCCEEDED for h in hosts)
             message = "; ".join(f"{h.ref.label}: {h.message}" for h in hosts)
-            if beat.lost.is_set():
+            if beat.gave_up.is_set():
+                ok, message = False, _(
+                    "This worker could not write its heartbeat for {s} s, so it stopped the command and gave the "
+                    "step up; check the hosts before a retry. {hosts}"
+                ).format(s=int(beat.give_up_after), hosts=message)
+                steplog.system(message)
+            elif beat.lost.is_set():
                 steplog.system(_("This worker lost the step (reaped or taken over); its verdict is not recorded."))
         if steplog.error is not None:
             ok, message = False, _("Log lines could not be stored: {e}").format(e=steplog.error)
     except Exception as e:
         log.exception("step %s", step_id)
         ok, message = False, f"{e.__class__.__name__}: {e}"
-    return services.finish_step(step.pk, worker=worker, attempt=step.attempt, ok=ok, message=message)
+    try:
+        return services.finish_step(step.pk, worker=worker, attempt=step.attempt, ok=ok, message=message)
+    except Exception:  # the database is still gone: the reaper interrupts the step once it is back
+        log.exception("step %s: the verdict could not be recorded", step_id)
+        return None
 
 
 def _secrets_of(refs) -> frozenset[str]:

@@ -5,32 +5,42 @@ what was already sent by comparing sequence numbers, so no line falls between th
 line does not follow the last one sent means the channel layer lost something: read it back from the
 database. An idle check does the same, so even a lost final push is caught. After the backlog comes one
 frame with the run's and every step's current state, so a page that reconnects learns what changed meanwhile.
+
+The right to watch is asked again every ``PORTAL_SOCKET_RECHECK_S`` seconds, from the database and the
+session store (not from what the socket was opened with): a logged-out session or a removed role closes the
+socket with the code a refused connect gets (4401, 4403), and nothing more is sent on it.
 """
 
 import asyncio
+from importlib import import_module
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib import auth
 
 from procedures import services
 from procedures.live import emitter, logstream
 
 IDLE_CHECK_S = 2.0  # settings.PORTAL_SOCKET_IDLE_CHECK_S overrides it
+LOGGED_OUT, NOT_ALLOWED = 4401, 4403  # close codes: on connect, and when a re-check finds the right gone
 
 
 class RunConsumer(AsyncWebsocketConsumer):
     run_id = None
 
+    refused = None  # the close code once a re-check found the right gone
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=LOGGED_OUT)
             return
         run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
         if not await database_sync_to_async(services.can_watch_run)(user, run_id):
-            await self.close(code=4403)
+            await self.close(code=NOT_ALLOWED)
             return
         emitter.serving_loop_is(asyncio.get_running_loop())
         self.run_id, self.last_seq = run_id, self._after()
@@ -40,6 +50,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         await self.catch_up()
         await self.send(text_data=await database_sync_to_async(logstream.state_frame)(run_id))
         self.idle = asyncio.create_task(self._idle_checks())
+        self.recheck = asyncio.create_task(self._recheck_right())
 
     def _after(self) -> int:
         values = parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])
@@ -48,8 +59,9 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.run_id is None:
             return
-        if getattr(self, "idle", None):
-            self.idle.cancel()
+        for task in (getattr(self, "idle", None), getattr(self, "recheck", None)):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
         await self.channel_layer.group_discard(emitter.run_group(self.run_id), self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -57,7 +69,38 @@ class RunConsumer(AsyncWebsocketConsumer):
         if text_data and text_data.startswith("{") and '"after"' in text_data:
             await self.catch_up()
 
+    # The right to watch, asked again.
+    async def _recheck_right(self):
+        every = getattr(settings, "PORTAL_SOCKET_RECHECK_S", 5.0)
+        while self.refused is None:
+            await asyncio.sleep(every)
+            code = await database_sync_to_async(self._refusal)()
+            if code is not None:
+                self.refused = code
+                await self.channel_layer.group_discard(emitter.run_group(self.run_id), self.channel_name)
+                await self.close(code=code)
+
+    def _refusal(self) -> int | None:
+        """The code a connect would be refused with now, or None while the viewer may still watch the run."""
+        user = self._current_user()
+        if user is None or not user.is_authenticated:
+            return LOGGED_OUT
+        return None if services.can_watch_run(user, self.run_id) else NOT_ALLOWED
+
+    def _current_user(self):
+        """The session's user as the session store has it now (logged out, or its password changed: anonymous)."""
+        session = self.scope.get("session")
+        if session is None or not session.session_key:  # a consumer driven without the session middleware
+            user = self.scope.get("user")
+            if user is None or not user.is_authenticated:
+                return None
+            return auth.get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+        return auth.get_user(SimpleNamespace(session=store))
+
     async def catch_up(self, upto: int | None = None):
+        if self.refused is not None:
+            return
         async with self.lock:
             while upto is None or self.last_seq < upto:
                 text, last, count = await database_sync_to_async(logstream.frame_after)(self.run_id, self.last_seq)
@@ -76,6 +119,8 @@ class RunConsumer(AsyncWebsocketConsumer):
     # Channel-layer events (type "run.lines" → run_lines, and so on).
     async def run_lines(self, event):
         self.seen_push = True
+        if self.refused is not None:
+            return
         async with self.lock:
             if event["last"] <= self.last_seq:
                 return
@@ -92,4 +137,5 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def run_state(self, event):
         self.seen_push = True
         await self.catch_up(upto=event["upto"])
-        await self.send(text_data=event["frame"])
+        if self.refused is None:
+            await self.send(text_data=event["frame"])

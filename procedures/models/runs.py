@@ -117,6 +117,7 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
     worker = models.CharField(_("worker"), max_length=120, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("last asked of the workers"), null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     executed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -130,6 +131,17 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     resolution_reason = models.TextField(_("reason"), blank=True)
     resolution_requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     resolved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolution_version = models.PositiveIntegerField(
+        _("request number"),
+        default=0,
+        help_text=_("Counts every skip or done request of the step; a countersign names the one it approves."),
+    )
+    approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(_("command approved at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("An approver who rejected this attempt (its command, or its outcome)."),
+    )  # fmt: skip
     objects = StepRunQuerySet.as_manager()
 
     class Meta:
@@ -162,14 +174,46 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def needs_signoff(self) -> bool:
         return self.planned.needs_signoff
 
+    def _begin(self, by) -> None:
+        """A new attempt: nothing of the last one's outcome, request or rejection carries over.
+
+        ``heartbeat_at`` stays empty until a worker claims the step: a step waiting in the queue is not stale.
+        """
+        self.attempt += 1
+        self.executed_by, self.worker, self.message = by, "", ""
+        self.started_at = self.dispatched_at = timezone.now()
+        self.heartbeat_at = None
+        self.finished_at = self.abort_requested_at = self.abort_requested_by = None
+        self.rejected_by = None
+        self._clear_request()
+
+    def _clear_request(self) -> None:
+        self.resolution, self.resolution_reason, self.resolution_requested_by = "", "", None
+
     # Transitions: set fields only.
     @transition(field=state, source=[StepState.PENDING, *sorted(StepState.RETRYABLE)], target=StepState.RUNNING)
     def start(self, *, by):
-        self.attempt += 1
-        self.executed_by, self.worker, self.message = by, "", ""
-        self.started_at = self.heartbeat_at = timezone.now()
-        self.finished_at = self.abort_requested_at = self.abort_requested_by = None
-        self.resolution, self.resolution_reason, self.resolution_requested_by = "", "", None
+        self._begin(by)
+
+    @transition(
+        field=state, source=[StepState.PENDING, *sorted(StepState.RETRYABLE)], target=StepState.AWAITING_APPROVAL
+    )
+    def ask_approval(self, *, by):
+        """A four-eyes command waits for an approver before anything is sent; ``by`` is who will run it."""
+        self.executed_by, self.message = by, ""
+        self.approved_by = self.approved_at = self.rejected_by = None
+        self._clear_request()
+
+    @transition(field=state, source=StepState.AWAITING_APPROVAL, target=StepState.RUNNING)
+    def approve_command(self, *, by):
+        """The approver's go: the step starts, run by the person it was asked for (not the approver)."""
+        executor = self.executed_by
+        self._begin(executor)
+        self.approved_by, self.approved_at = by, timezone.now()
+
+    @transition(field=state, source=StepState.AWAITING_APPROVAL, target=StepState.FAILED)
+    def reject_command(self, *, by, note: str):
+        self.rejected_by, self.message, self.finished_at = by, note, timezone.now()
 
     @transition(
         field=state,
@@ -185,7 +229,8 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             return StepState.FAILED
         if self.planned.checklist:
             return StepState.AWAITING_CONFIRMATION
-        return StepState.AWAITING_SIGNOFF if self.needs_signoff else StepState.SUCCEEDED
+        # Approved before it ran: the exit code and success rule decide; a sign-off only where nobody approved.
+        return StepState.AWAITING_SIGNOFF if self.needs_signoff and not self.approved_by_id else StepState.SUCCEEDED
 
     @transition(field=state, source=StepState.RUNNING, target=StepState.INTERRUPTED)
     def interrupt(self, *, message: str):
@@ -213,7 +258,7 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(field=state, source=StepState.AWAITING_SIGNOFF, target=StepState.FAILED)
     def reject_signoff(self, *, by, note: str):
-        self.signed_off_by, self.message = by, note
+        self.signed_off_by, self.rejected_by, self.message = by, by, note
 
     @transition(field=state, source=sorted(StepState.SKIPPABLE), target=StepState.SKIPPED)
     def skip(self, *, by):
@@ -256,21 +301,24 @@ class StepHostResult(models.Model):
         return f"{self.host_label}: {self.state}"
 
 
-class ClusterLock(models.Model):
-    """A cluster held by a run: its own while active, and the master's cluster for ``locks_master`` steps."""
+class ServerLock(models.Model):
+    """A Groupmax server held by a run: every server its plan touches, from its start until it ends.
 
-    cluster = models.OneToOneField(
-        "clusters.Cluster", on_delete=models.CASCADE, related_name="lock", verbose_name=_("cluster")
+    A clustered server stands for its cluster (one server per cluster), a standalone one for its host. The
+    one-to-one key is what makes two runs that touch one server exclusive, on PostgreSQL and SQLite alike.
+    """
+
+    server = models.OneToOneField(
+        "clusters.GroupmaxServer", on_delete=models.CASCADE, related_name="lock", verbose_name=_("server")
     )
     run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="locks", verbose_name=_("run"))
-    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     acquired_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name, verbose_name_plural = _("cluster lock"), _("cluster locks")
+        verbose_name, verbose_name_plural = _("server lock"), _("server locks")
 
     def __str__(self):
-        return f"{self.cluster_id} ← run {self.run_id}"
+        return f"{self.server_id} ← run {self.run_id}"
 
 
 class RunEvent(models.Model):

@@ -1,8 +1,9 @@
-"""The approver's queue: what waits for this person's sign-off, countersignature or approval (procedures.queue)."""
+"""The approver's queue: what waits for this person's approval, sign-off or countersignature (procedures.queue)."""
 
 from django.shortcuts import render
 from django.views import View
 
+from procedures.choices import Verdict
 from procedures.queue import queue_for
 from procedures.texts import localised
 
@@ -26,11 +27,20 @@ class QueueView(View):
                 }
             )
         countersign = [{"step": step, "title": localised(step.planned.title)} for step in queue.countersign]
+        run_command = [
+            {
+                "step": step,
+                "title": localised(step.planned.title),
+                "commands": [(ref.label, ref.command) for ref in step.planned.hosts],  # the plan snapshot's
+            }
+            for step in queue.run_command
+        ]
         return render(
             request,
             "procedures/queue.html",
-            {"queue": queue, "sign_off": rows, "countersign": countersign},
-        )
+            {"queue": queue, "sign_off": rows, "countersign": countersign, "run_command": run_command,
+             "Verdict": Verdict},
+        )  # fmt: skip
 
 
 def _confirm_note(step) -> str:

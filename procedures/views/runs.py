@@ -95,7 +95,7 @@ class RunDetailView(View):
         plan = run.plan_object
         steps = list(
             run.steps.select_related(
-                "executed_by", "confirmed_by", "signed_off_by", "resolution_requested_by", "resolved_by"
+                "executed_by", "confirmed_by", "signed_off_by", "resolution_requested_by", "resolved_by", "approved_by"
             )
         )
         results = {}
@@ -203,8 +203,16 @@ STEP_ACTIONS = {
         _("Asked to count the step done; a second person countersigns it."),
     ),
     "countersign": (
-        lambda step, user, address, form: services.countersign(step, user=user, address=address),
+        lambda step, user, address, form: services.countersign(
+            step, user=user, request=form.get("request"), address=address
+        ),
         _("Countersigned."),
+    ),
+    "approve": (
+        lambda step, user, address, form: services.approve_step(
+            step, user=user, verdict=form.get("verdict", ""), note=form.get("note", ""), address=address
+        ),
+        _("Decision recorded; an approved command is sent now."),
     ),
     # "confirm" has its own view with the screenshot upload: ConsoleConfirmView in views/console.py
     "sign-off": (

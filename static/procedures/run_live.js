@@ -37,7 +37,13 @@
   const KEEP = 5000; // lines a followed panel keeps; older ones reload on scroll-up
   const HOLD = 50000; // lines a paused panel may hold before it stops growing (scrolling down or Follow reloads)
   const DONE = new Set(["succeeded", "skipped", "confirmed"]);
-  const NEEDS_PERSON = new Set(["awaiting_confirmation", "awaiting_signoff", "failed", "interrupted"]);
+  const NEEDS_PERSON = new Set([
+    "awaiting_approval",
+    "awaiting_confirmation",
+    "awaiting_signoff",
+    "failed",
+    "interrupted",
+  ]);
   const panels = new Map();
   let last = parseInt(root.dataset.after || "0", 10);
   let socket = null;

@@ -296,12 +296,12 @@ def test_an_approver_countersigns_a_skip_but_not_one_they_asked_for(state_world)
     services.request_resolution(first.pk, user=w.approver, resolution="skip", reason="done last week")
     assert waiting_count(w.approver) == 0 and waiting_count(w.approver2) == 1
     with pytest.raises(SecondPersonRequired):
-        services.countersign(first.pk, user=w.approver)
+        services.countersign(first.pk, user=w.approver, request=1)
     with pytest.raises(NotAllowed):
-        services.countersign(first.pk, user=w.operator2)
-    services.countersign(first.pk, user=w.approver2)
+        services.countersign(first.pk, user=w.operator2, request=1)
+    services.countersign(first.pk, user=w.approver2, request=1)
     with translation.override("en"), pytest.raises(AlreadySignedOff, match="already signed off by run-approver2"):
-        services.countersign(first.pk, user=w.approver)
+        services.countersign(first.pk, user=w.approver, request=1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from procedures.choices import Resolution, RunState, StepState
 from procedures.exceptions import SecondPersonRequired, SelfApprovalRefused
 from procedures.signoff import Decision
 from tests.factories import DomainFactory, MembershipFactory, UserFactory
-from tests.fixtures.runs import console_step, make_plan
+from tests.fixtures.runs import command_step, console_step, host_ref, make_plan
 
 
 def _run(world, *, by, steps):
@@ -33,6 +33,18 @@ def plan_to_approve(world):
     return run, lambda user: services.approve_run(run.pk, user=user)
 
 
+def command_to_approve(world):
+    """The approver will run the four-eyes step himself (he started the run)."""
+    run = _run(
+        world, by=world.operator, steps=[command_step("a08", [host_ref(world.node2, "true")], needs_signoff=True)]
+    )
+    services.approve_run(run.pk, user=world.approver2)
+    services.start_run(run.pk, user=world.approver)
+    step = run.steps.get()
+    assert step.state == StepState.AWAITING_APPROVAL
+    return step, lambda user: services.approve_step(step.pk, user=user)
+
+
 def step_to_sign_off(world):
     """The approver did the console step himself."""
     run = _started(world, steps=[console_step("c1", needs_signoff=True)])
@@ -49,7 +61,7 @@ def skip_to_countersign(world):
     step = run.steps.get()
     services.request_resolution(step.pk, user=world.approver, resolution=Resolution.SKIP, reason="done by hand")
     step.refresh_from_db()
-    return step, lambda user: services.countersign(step.pk, user=user)
+    return step, lambda user: services.countersign(step.pk, user=user, request=step.resolution_version)
 
 
 def run_to_close(world):
@@ -63,6 +75,7 @@ def run_to_close(world):
 
 CASES = {
     Decision.APPROVE_RUN: plan_to_approve,
+    Decision.APPROVE_STEP: command_to_approve,
     Decision.SIGN_OFF_STEP: step_to_sign_off,
     Decision.COUNTERSIGN: skip_to_countersign,
     Decision.CLOSE_RUN: run_to_close,

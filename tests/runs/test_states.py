@@ -13,11 +13,12 @@ from procedures.choices import Resolution, RunState, StepState, Verdict, WaitRea
 from procedures.exceptions import (
     ClusterBusy,
     ReasonRequired,
-    RunStateConflict,
     SecondPersonRequired,
     SelfApprovalRefused,
+    ServerBusy,
 )
-from procedures.models import ClusterLock, ProcedureRun, RunEvent, StepRun
+from procedures.execution import dispatch
+from procedures.models import ProcedureRun, RunEvent, ServerLock, StepRun
 from tests.factories import ServerFactory
 from tests.fixtures.runs import command_step, console_step, host_ref, make_plan
 
@@ -73,24 +74,33 @@ def test_roles_decide_who_may_act(state_world, outsider):
         services.start_run(run.pk, user=w.viewer)
 
 
-def test_full_path_with_console_step_signoff_and_run_signoff(state_world):
+def test_full_path_with_console_step_signoff_and_run_signoff(state_world, django_capture_on_commit_callbacks):
     w = state_world
     steps = [command_step("cmd", [host_ref(w.node1, "true")], needs_signoff=True), console_step("c", items=("x",))]
     run = planned(w, steps)
-    services.start_run(run.pk, user=w.approver2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_run(run.pk, user=w.approver2)
     first, second = run.steps.order_by("position")
     first.refresh_from_db()
-    assert first.state == StepState.RUNNING
+    run.refresh_from_db()
+    assert (first.state, run.state, run.wait_reason) == (StepState.AWAITING_APPROVAL, RunState.WAITING, "approval")
+    assert dispatch.requested == []  # nothing is sent before the approval
+    with pytest.raises(SelfApprovalRefused):
+        services.approve_step(first.pk, user=w.approver2)  # started the run: will run the step
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_step(first.pk, user=w.approver)
+    first.refresh_from_db()
+    assert (first.state, first.executed_by, first.approved_by) == (StepState.RUNNING, w.approver2, w.approver)
+    assert dispatch.requested == [(first.pk, 1)]
     work(first.pk)
     run.refresh_from_db()
     first.refresh_from_db()
-    assert (first.state, run.state, run.wait_reason) == (StepState.AWAITING_SIGNOFF, RunState.WAITING, "signoff")
-    services.sign_off_step(first.pk, user=w.approver)
+    assert first.state == StepState.SUCCEEDED  # approved before it ran: its exit code decides
     second.refresh_from_db()
     assert second.state == StepState.AWAITING_CONFIRMATION
     services.confirm_step(second.pk, user=w.operator, ticked=["x"])
     run.refresh_from_db()
-    assert run.state == RunState.COMPLETED and not ClusterLock.objects.filter(run=run).exists()
+    assert run.state == RunState.COMPLETED and not ServerLock.objects.filter(run=run).exists()
     with pytest.raises(NotAllowed):
         services.sign_off_run(run.pk, user=w.operator)  # operators do not sign off
     with pytest.raises(SelfApprovalRefused):
@@ -126,10 +136,12 @@ def test_skip_needs_a_reason_and_a_second_person(state_world):
         services.request_resolution(first.pk, user=w.operator, resolution=Resolution.SKIP, reason=" ")
     services.request_resolution(first.pk, user=w.approver, resolution=Resolution.SKIP, reason="done by hand")
     with pytest.raises(SecondPersonRequired):
-        services.countersign(first.pk, user=w.approver)
+        services.countersign(first.pk, user=w.approver, request=1)
     with pytest.raises(NotAllowed):
-        services.countersign(first.pk, user=w.operator2)  # a skip is four-eyes work: an approver countersigns
-    services.countersign(first.pk, user=w.approver2)
+        services.countersign(
+            first.pk, user=w.operator2, request=1
+        )  # a skip is four-eyes work: an approver countersigns
+    services.countersign(first.pk, user=w.approver2, request=1)
     first.refresh_from_db()
     assert first.state == StepState.SKIPPED and first.resolved_by == w.approver2
     assert run.steps.get(position=2).state == StepState.AWAITING_CONFIRMATION
@@ -149,7 +161,7 @@ def test_interrupted_step_can_be_marked_done_by_two_people(state_world):
     first.refresh_from_db()
     assert first.state == StepState.INTERRUPTED
     services.request_resolution(first.pk, user=w.operator2, resolution=Resolution.DONE, reason="checked on node")
-    services.countersign(first.pk, user=w.approver)
+    services.countersign(first.pk, user=w.approver, request=1)
     first.refresh_from_db()
     assert first.state == StepState.SUCCEEDED
 
@@ -202,7 +214,7 @@ def test_database_refuses_a_second_active_run_on_a_cluster(state_world):
         QuerySet.update(ProcedureRun.objects.filter(pk=second.pk), state=RunState.RUNNING)
 
 
-def test_step_that_edits_the_master_holds_the_masters_cluster(state_world):
+def test_a_run_holds_the_master_it_will_edit_from_its_start_to_its_end(state_world):
     w = state_world
     other_server = ServerFactory(domain=w.domain, role=ServerRole.ADDRESS)
     other = other_server.cluster
@@ -213,21 +225,20 @@ def test_step_that_edits_the_master_holds_the_masters_cluster(state_world):
     )
     services.approve_run(run.pk, user=w.approver)
     services.start_run(run.pk, user=w.operator)
-    work(run.steps.get(position=1).pk)
-    edit = run.steps.get(position=2)
-    edit.refresh_from_db()
-    assert edit.state == StepState.RUNNING
-    assert ClusterLock.objects.get(cluster=w.cluster).run == run
+    master = w.cluster.server
+    assert set(ServerLock.objects.filter(run=run).values_list("server", flat=True)) == {other_server.pk, master.pk}
     master_run = planned(w)
-    with pytest.raises(ClusterBusy) as refused:
-        services.start_run(master_run.pk, user=w.operator)
-    assert str(run.pk) in str(refused.value) and w.cluster.name in str(refused.value)
-    work(edit.pk)
-    assert not ClusterLock.objects.filter(cluster=w.cluster).exists()
+    with translation.override("en"), pytest.raises(ServerBusy) as refused:
+        services.start_run(master_run.pk, user=w.operator)  # before the edit step too: the run will touch it
+    assert str(refused.value).startswith(f"Server {master.name} (cluster {w.cluster.name}) is held by run {run.pk}")
+    work(run.steps.get(position=1).pk)
+    work(run.steps.get(position=2).pk)
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED and not ServerLock.objects.exists()
     services.start_run(master_run.pk, user=w.operator)
 
 
-def test_master_busy_makes_the_run_wait_with_the_holder_named(state_world):
+def test_a_run_whose_master_is_held_does_not_start_and_names_the_holder(state_world):
     w = state_world
     master_run = planned(w)
     services.start_run(master_run.pk, user=w.operator)
@@ -238,13 +249,11 @@ def test_master_busy_makes_the_run_wait_with_the_holder_named(state_world):
         user=w.operator,
     )
     services.approve_run(run.pk, user=w.approver)
-    services.start_run(run.pk, user=w.operator2)
-    run.refresh_from_db()
-    assert (run.state, run.wait_reason) == (RunState.WAITING, WaitReason.OPERATOR)
-    assert str(master_run.pk) in run.wait_message
-    assert run.steps.get().state == StepState.PENDING
-    with pytest.raises(RunStateConflict):
+    with pytest.raises(ServerBusy, match=f"{master_run.pk}"):
         services.start_run(run.pk, user=w.operator2)
+    run.refresh_from_db()
+    assert run.state == RunState.APPROVED and not ServerLock.objects.filter(run=run).exists()
+    assert run.steps.get().state == StepState.PENDING
 
 
 def test_abort_without_a_running_step_ends_the_run_and_frees_the_cluster(state_world):
@@ -256,7 +265,7 @@ def test_abort_without_a_running_step_ends_the_run_and_frees_the_cluster(state_w
     services.abort_run(run.pk, user=w.operator, reason="window closed")
     run.refresh_from_db()
     assert run.state == RunState.ABORTED and run.abort_reason == "window closed"
-    assert not ClusterLock.objects.exists()
+    assert not ServerLock.objects.exists()
 
 
 def test_redelivered_or_duplicate_execution_is_refused(state_world):
@@ -281,7 +290,7 @@ def test_an_aborted_run_keeps_its_record_no_confirmation_sign_off_or_countersign
     with pytest.raises(PortalError):
         services.confirm_step(first.pk, user=w.operator, ticked=["done"])
     with pytest.raises(PortalError):
-        services.countersign(first.pk, user=w.approver2)
+        services.countersign(first.pk, user=w.approver2, request=1)
     first.refresh_from_db()
     assert first.state == StepState.AWAITING_CONFIRMATION and not first.resolved_by_id
     assert RunEvent.objects.filter(run=run).count() == events
@@ -289,10 +298,10 @@ def test_an_aborted_run_keeps_its_record_no_confirmation_sign_off_or_countersign
 
 def test_a_sign_off_decision_is_approve_or_reject_nothing_else(state_world):
     w = state_world
-    run = planned(w, [command_step("one", [host_ref(w.node1, "true")], needs_signoff=True)])
+    run = planned(w, [console_step("one", needs_signoff=True)])
     services.start_run(run.pk, user=w.operator)
     step = run.steps.get()
-    work(step.pk)
+    services.confirm_step(step.pk, user=w.operator, ticked=["done"])
     step.refresh_from_db()
     assert step.state == StepState.AWAITING_SIGNOFF
     with pytest.raises(PortalError, match="not a sign-off decision"):

@@ -1,4 +1,4 @@
-"""Mark steps whose worker stopped heartbeating ``interrupted`` (once, or in a loop with --loop)."""
+"""Mark steps whose worker stopped heartbeating ``interrupted`` and ask again for unclaimed ones (once, or --loop)."""
 
 import time
 from datetime import timedelta
@@ -6,11 +6,14 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from procedures import services
+from procedures.execution import reaper
 
 
 class Command(BaseCommand):
-    help = "Mark running steps with a stale heartbeat interrupted; never re-runs anything."
+    help = (
+        "Mark claimed running steps with a stale heartbeat interrupted (never re-runs anything); ask the workers "
+        "again for running steps that none has claimed (a doubled request runs nothing)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep reaping every --interval seconds")
@@ -20,8 +23,11 @@ class Command(BaseCommand):
     def handle(self, *args, loop, interval, stale_after, **options):
         stale = timedelta(seconds=stale_after) if stale_after is not None else None
         while True:
-            for step_id in services.reap_stale_steps(stale):
+            done = reaper.sweep(stale)
+            for step_id in done["interrupted"]:
                 self.stdout.write(f"step {step_id}: interrupted")
+            for step_id in done["asked_again"]:
+                self.stdout.write(f"step {step_id}: asked of the workers again")
             if not loop:
                 return
             connection.close()
