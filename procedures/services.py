@@ -379,7 +379,7 @@ def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: st
 
 
 def resume_run(run_id: int, *, user, address=None) -> ProcedureRun:
-    """An operator continues a run that waits for nothing but a person's go (e.g. after a busy master)."""
+    """An operator continues a run that waits for nothing but an operator's go."""
     with transaction.atomic():
         run = _lock_run(run_id)
         _require(user, run, DomainRoleName.OPERATOR)

@@ -147,6 +147,7 @@ class RunDetailView(View):
                 "can": can,
                 "run_colour": RUN_COLOURS.get(run.state, "secondary"),
                 "StepState": StepState,
+                "ACTIVE": sorted(RunState.ACTIVE),
                 "Resolution": Resolution,
                 "Verdict": Verdict,
             },

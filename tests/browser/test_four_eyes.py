@@ -1,8 +1,9 @@
-"""Two people, two browsers: an operator confirms a console step and starts the cluster, an approver signs it off.
+"""Two people, two browsers: an operator confirms a console step and starts the run; the cluster start waits for
+an approver, who reads its exact command and host in the queue and approves it; only then is it sent.
 
 The cluster start is a real ``cmruncl -v`` sent over SSH to the lab's node (pinned host key) by the
 portal's own executor, inside the Daphne process that serves both browsers; the operator's page follows
-the run over its websocket and shows the approver's decision without a reload.
+the run over its websocket and shows the approver's decision and the command's outcome without a reload.
 """
 
 import io
@@ -71,7 +72,7 @@ class FourEyesTest(BrowserTestCase):
     def _lab(self, running_lab):
         self.lab = running_lab
 
-    def test_operator_confirms_a_console_step_and_an_approver_signs_off_the_cluster_start(self):
+    def test_operator_confirms_a_console_step_and_an_approver_approves_the_cluster_start_before_it_is_sent(self):
         domain = inventory_from_lab(self.lab)
         people = _people(domain)
         cluster = domain.master.cluster
@@ -112,27 +113,29 @@ class FourEyesTest(BrowserTestCase):
         operator.get_by_test_id("step-1-confirm").get_by_role("button", name="Confirm step done").click()
         expect(operator.locator("ul.messages")).to_contain_text("Step confirmed.")
         expect(operator.get_by_test_id("step-1-state")).to_have_attribute("data-state", "confirmed")
-        # The cluster start runs over SSH and then waits for a second person; the page follows it live.
-        expect(operator.get_by_test_id("step-2-state")).to_have_attribute(
-            "data-state", "awaiting_signoff", timeout=STEP_WAIT_MS
-        )
-        expect(operator.get_by_test_id("step-2-signoff")).to_have_count(0)  # not for the one who did it
+        # The cluster start waits for a second person before anything is sent; the page follows it live.
+        expect(operator.get_by_test_id("step-2-state")).to_have_attribute("data-state", "awaiting_approval")
+        expect(operator.get_by_test_id("step-2-approve")).to_have_count(0)  # not for the one who will run it
+        node = self.lab.node(node1.host_name)
+        assert not [c for c in node.commands() if "cmruncl" in c]  # nothing reached the node
 
         approver = self.log_in("run-approver", language="en")
         expect(approver.get_by_test_id("queue-count")).to_have_text("1")
         approver.get_by_test_id("queue-link").click()
         row = approver.get_by_test_id(f"queue-step-{run.steps.get(position=2).pk}")
-        expect(row).to_contain_text("run-operator")
-        expect(row).to_contain_text("cmruncl -v")  # what was run, and where
-        row.get_by_role("link", name="Open").click()
-        approver.get_by_test_id("step-2-signoff").get_by_role("button", name="Sign off step").click()
-        expect(approver.locator("ul.messages")).to_contain_text("Sign-off recorded.")
-        expect(approver.get_by_test_id("run-state")).to_have_attribute("data-state", "completed")
+        expect(row).to_contain_text("run-operator")  # who will run it
+        expect(row).to_contain_text("cmruncl -v")  # the exact command, and where
+        expect(row).to_contain_text(node1.host_name)
+        row.get_by_role("button", name="Approve and run").click()
+        expect(approver.locator("ul.messages")).to_contain_text("Decision recorded")
+        expect(approver.get_by_test_id("run-state")).to_have_attribute("data-state", "completed", timeout=STEP_WAIT_MS)
+        approver.reload()
         expect(approver.get_by_test_id("queue-count")).to_have_text("1")  # now the run's own sign-off
 
-        # The operator's page, never reloaded, shows the approver's decision.
+        # The operator's page, never reloaded, shows the approval and the command's outcome.
         expect(operator.get_by_test_id("step-2-state")).to_have_attribute("data-state", "succeeded")
         expect(operator.get_by_test_id("run-state")).to_have_attribute("data-state", "completed")
+        assert len([c for c in node.commands() if "cmruncl -v" in c]) == 1  # sent once, after the approval
 
         # The record: who ticked what, the screenshot's hash, who ran the start and who signed it off.
         step1, step2 = run.steps.order_by("position")
@@ -141,8 +144,9 @@ class FourEyesTest(BrowserTestCase):
         assert confirm_event.actor.username == "run-operator"
         assert confirm_event.details["screenshot"]["sha256"] == shot.sha256
         assert RunEvent.objects.filter(step=step1, action="tick").count() == 2
-        signoff = RunEvent.objects.get(step=step2, action="signoff_approve")
-        assert (signoff.actor.username, step2.executed_by.username) == ("run-approver", "run-operator")
+        approval = RunEvent.objects.get(step=step2, action="command_approve")
+        assert (approval.actor.username, step2.executed_by.username) == ("run-approver", "run-operator")
+        assert approval.at < RunEvent.objects.get(step=step2, action="claim").at  # approved, then taken by a worker
         status = self.lab.node(node1.host_name).run("cmviewcl").stdout.split()
         assert status[status.index(cluster.name) + 1] == "up"  # the cluster really formed on the lab
         assert status[status.index(cluster.package_name) + 1 : status.index(cluster.package_name) + 3] == [

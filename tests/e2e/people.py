@@ -1,8 +1,9 @@
 """The people of a run, acting through the run pages with the Django test client, as they would in a browser.
 
 The operator plans and starts a run and confirms console steps by ticking every item the page shows; an
-approver approves; a second approver signs off every four-eyes step. Each action posts the page's own form
-and fails the test with the page's error message if the portal refuses it.
+approver approves; a second approver approves every four-eyes command in the queue before it is sent (and
+signs off a four-eyes step done at the console). Each action posts the page's own form and fails the test
+with the page's error message if the portal refuses it.
 """
 
 import re
@@ -10,9 +11,11 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from procedures.choices import RunState, StepState
 from procedures.models import ProcedureRun, RunLogLine
+from procedures.plan import Kind
 from tests.fixtures.runs import wait_until
 
 STEP_WAIT_S = 180  # the longest a single step of a K.5 plan needs on the lab, with room to spare
@@ -74,6 +77,17 @@ def confirm_as_operator(client: Client, run, step) -> list[str]:
     return ticked
 
 
+def approve_command_as_second_approver(client: Client, run, step) -> None:
+    """In the queue: the step's exact commands are shown before anything is sent; press "Approve and run"."""
+    page = client.get(reverse("procedures:queue")).content.decode()
+    shown = form(page, f"queue-step-{step.pk}-approve")
+    assert 'value="approve"' in shown
+    for ref in step.planned.hosts:
+        assert escape(ref.command) in page, f"the queue does not show {ref.command!r}"
+    post(client, reverse("procedures:step-action", args=[step.pk, "approve"]), {"verdict": "approve"},
+         what=f"approval of {step.key}")  # fmt: skip
+
+
 def sign_off_as_second_approver(client: Client, run, step) -> None:
     page = client.get(run.get_absolute_url()).content.decode()
     assert 'value="approve"' in form(page, f"step-{step.position}-signoff")
@@ -83,7 +97,7 @@ def sign_off_as_second_approver(client: Client, run, step) -> None:
 
 def drive_run(run, *, operator: Client, second_approver: Client) -> dict:
     """Act on the run like its people until it is over; fail with the step's output if a step fails."""
-    acted = {"confirmed": [], "signed_off": []}
+    acted = {"confirmed": [], "approved": [], "signed_off": []}
     for _turn in range(4 * run.steps.count()):
         run = wait_until(settled(run.pk), timeout=STEP_WAIT_S, what="the run to wait for a person or finish")
         if run.state != RunState.WAITING:
@@ -93,6 +107,9 @@ def drive_run(run, *, operator: Client, second_approver: Client) -> dict:
             ticked = confirm_as_operator(operator, run, step)
             assert ticked == [item.key for item in step.planned.checklist]
             acted["confirmed"].append(step.key)
+        elif step.state == StepState.AWAITING_APPROVAL:
+            approve_command_as_second_approver(second_approver, run, step)
+            acted["approved"].append(step.key)
         elif step.state == StepState.AWAITING_SIGNOFF:
             sign_off_as_second_approver(second_approver, run, step)
             acted["signed_off"].append(step.key)
@@ -105,10 +122,13 @@ def drive_run(run, *, operator: Client, second_approver: Client) -> dict:
 
 
 def waits_for_people(plan) -> dict:
-    """What the people of a run must do for a plan: confirm these steps, sign off those."""
+    """What the people of a run must do for a plan: confirm these steps, approve those commands before they are
+    sent, sign off what a person did or read (four-eyes steps with a checklist or done at the console)."""
+    person = [s.key for s in plan.steps if s.kind in ("console", "confirm") or s.checklist]
     return {
-        "confirmed": [s.key for s in plan.steps if s.kind in ("console", "confirm") or s.checklist],
-        "signed_off": [s.key for s in plan.steps if s.needs_signoff],
+        "confirmed": person,
+        "approved": [s.key for s in plan.steps if s.needs_signoff and s.kind in Kind.EXECUTED],
+        "signed_off": [s.key for s in plan.steps if s.needs_signoff and s.key in person],
     }
 
 
