@@ -290,10 +290,11 @@ def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None
             ok = bool(hosts) and all(h.state == HostState.SUCCEEDED for h in hosts)
             message = "; ".join(f"{h.ref.label}: {h.message}" for h in hosts)
             if beat.gave_up.is_set():
-                ok, message = False, _(
+                gave_up = _(
                     "This worker could not write its heartbeat for {s} s, so it stopped the command and gave the "
                     "step up; check the hosts before a retry. {hosts}"
                 ).format(s=int(beat.give_up_after), hosts=message)
+                ok, message = False, gave_up
                 steplog.system(message)
             elif beat.lost.is_set():
                 steplog.system(_("This worker lost the step (reaped or taken over); its verdict is not recorded."))
