@@ -7,7 +7,7 @@ from django.utils import translation
 from clusters.choices import DomainRoleName, ServerRole
 from clusters.models import Cluster, GroupmaxServer
 from procedures import services
-from procedures.catalog.artefacts import render_plan
+from procedures.catalog import render_plan
 from procedures.choices import RunState
 from procedures.exceptions import ServerBusy
 from procedures.models import ServerLock
