@@ -90,4 +90,3 @@ class LoginRequiredMiddleware:
         if "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"error": _("Log in first."), "login": resolve_url(settings.LOGIN_URL)}, status=403)
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-

@@ -94,8 +94,8 @@ def test_planning_a_run_for_cluster_abc_is_a_400_with_a_message(client, state_wo
     settings.DEBUG = False
     client.raise_request_exception = False
     client.force_login(state_world.operator)
-    with translation.override("en"):
-        response = client.post(reverse("procedures:run-plan"), {"cluster": "abc", "procedure": "k5-1a"})
+    client.cookies["django_language"] = "en"
+    response = client.post(reverse("procedures:run-plan"), {"cluster": "abc", "procedure": "k5-1a"})
     assert response.status_code == 400
     assert "cluster" in response.content.decode() and "whole number" in response.content.decode()
 

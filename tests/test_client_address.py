@@ -74,7 +74,9 @@ def test_clients_behind_one_proxy_are_told_apart(client, settings):
     ("peer", "forwarded", "recorded"),
     [(PROXY, "6.6.6.6, 203.0.113.7", "203.0.113.7"), ("198.51.100.9", "6.6.6.6", "198.51.100.9")],
 )
-def test_the_history_records_the_clients_address_not_a_forged_one(client, admin_user, settings, peer, forwarded, recorded):
+def test_the_history_records_the_clients_address_not_a_forged_one(
+    client, admin_user, settings, peer, forwarded, recorded
+):
     settings.PORTAL_TRUSTED_PROXIES = (PROXY,)
     site = MasterFactory().domain.site
     client.force_login(admin_user)

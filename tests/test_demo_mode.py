@@ -1,4 +1,4 @@
-"""The demo runs with debug off, shows the portal's own error pages, says it is a demo; its passwords work nowhere else."""
+"""The demo runs with debug off with its own error pages, says it is a demo; its passwords work nowhere else."""
 
 import re
 from pathlib import Path

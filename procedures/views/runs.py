@@ -28,8 +28,6 @@ from procedures.texts import localised
 LOG_LINES_SHOWN = 2000
 
 
-
-
 def _act(request, run, call, done: str):
     try:
         call()
