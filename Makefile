@@ -22,19 +22,21 @@ install: $(VENV)/.installed
 	bin/system-deps
 	$(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0
 
+# A demonstration: debug off (the portal's own error pages), every page says it is a demo, the demo accounts work.
 demo: install
 	$(PY) manage.py migrate --no-input --verbosity 0
-	$(PY) manage.py load_demo
+	PORTAL_DEMO=true $(PY) manage.py load_demo
 	$(PY) manage.py lab up --pin
 	@echo
 	@echo "  Portal: http://$(HOST):$(PORT)/   (log in with one of the demo users above; Ctrl-C stops it)"
 	@echo
 	trap '$(PY) manage.py lab down' EXIT; trap 'exit 130' INT TERM; \
-	PORTAL_DEBUG=true $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	PORTAL_DEMO=true $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
 # The production profile on this machine: PostgreSQL database `portal` (made if missing), Redis, a Celery worker,
 # the reaper and Daphne. Plain HTTP on localhost, so no HTTPS redirect or HSTS here (docs/DEPLOY.md has the rest).
-PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) PORTAL_SSL_REDIRECT=false PORTAL_HSTS_SECONDS=0
+PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) PORTAL_SSL_REDIRECT=false PORTAL_HSTS_SECONDS=0 \
+	PORTAL_DEMO=true
 define CREATE_DATABASE
 import environ, psycopg
 from psycopg import sql
@@ -62,7 +64,7 @@ demo-prod: install
 	$(PY) manage.py reap --loop & reaper=$$!; \
 	trap 'kill $$worker $$reaper 2>/dev/null; wait $$worker $$reaper; $(PY) manage.py lab down' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --proxy-headers portal.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
 # The embedded suite, then tests/prod on PostgreSQL, Redis and real Celery workers (pytest-django makes and drops
 # its own test database; Redis $(TEST_REDIS_URL), keys of its own per run). Both run; either failing fails.

@@ -3,9 +3,19 @@
 Staff see only the domains where they hold a role, and change only those where they are domain
 administrators. Site-wide records (sites, SSH credentials, a site's command lines) are for superusers only:
 they decide what runs as root on every node.
+
+Every foreign key a form offers is limited to what the user administers, and the saved object is checked
+again (its domain after the edit, each foreign key it holds): a posted value outside the choices is refused.
+The history pages (django-simple-history) are scoped like the change page and read-only for everybody: a
+"revert" through the history form would save without these checks, so a change is made on the change page.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import ForeignKey, Q
+from django.http import Http404
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from clusters.choices import DomainRoleName
@@ -19,10 +29,41 @@ from clusters.models import (
     SharedFilesystem,
     Site,
 )
+from clusters.querysets import domains_where
 from clusters.rules import has_role
 
 
-class SuperuserOnlyAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """History list and versions only for objects the change page would show; a version is never saved."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def _scoped_object(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))  # the change page's queryset: other domains -> 404
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not request.user.is_superuser:  # a superuser may also read the history of a deleted object
+            self._scoped_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._scoped_object(request, object_id)
+        if request.method != "GET":
+            raise PermissionDenied(_("A past version is shown read-only; change the object on its change page."))
+        request.history_read_only = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        if getattr(request, "history_read_only", False):
+            return [field.name for field in self.model._meta.fields]
+        return super().get_readonly_fields(request, obj)
+
+
+class SuperuserOnlyAdmin(ReadOnlyHistoryAdmin):
     def has_module_permission(self, request):
         return request.user.is_superuser
 
@@ -39,7 +80,62 @@ class SuperuserOnlyAdmin(SimpleHistoryAdmin):
         return request.user.is_superuser
 
 
-class DomainScopedAdmin(SimpleHistoryAdmin):
+def administered(user):
+    """The pks of the domains ``user`` administers, as a subquery."""
+    return domains_where(user, DomainRoleName.DOMAIN_ADMIN)
+
+
+def choices_for(user, model):
+    """The objects of ``model`` a non-superuser may put into a foreign key: those of domains he administers.
+
+    None means "not limited" (a user picked for a membership, for instance). Credentials are superusers'
+    records; a domain administrator may choose among those already given to the machines of his domains.
+    """
+    if user.is_superuser:
+        return None
+    domains = administered(user)
+    if model is AddressDomain:
+        return AddressDomain.objects.filter(pk__in=domains)
+    if model is Cluster:
+        return Cluster.objects.filter(server__domain__in=domains)
+    if model is GroupmaxServer:
+        return GroupmaxServer.objects.filter(domain__in=domains)
+    if model is Node:
+        return Node.objects.filter(cluster__server__domain__in=domains)
+    if model is Credential:
+        return Credential.objects.filter(
+            Q(pk__in=Node.objects.filter(cluster__server__domain__in=domains).values("credential"))
+            | Q(pk__in=GroupmaxServer.objects.filter(domain__in=domains).values("credential"))
+        )
+    if model is Site:
+        return Site.objects.filter(domains__in=domains).distinct()
+    return None
+
+
+def check_choices(user, obj) -> None:
+    """Refuse an object that holds a foreign key outside what ``user`` may choose (the form's choices, again)."""
+    for field in obj._meta.concrete_fields:
+        if not isinstance(field, ForeignKey):
+            continue
+        value = getattr(obj, field.attname)
+        allowed = choices_for(user, field.related_model)
+        if value is not None and allowed is not None and not allowed.filter(pk=value).exists():
+            raise PermissionDenied(
+                _("You do not administer the {what} chosen for this object.").format(what=field.verbose_name)
+            )
+
+
+class ScopedChoices:
+    """Foreign-key choices (of a ModelAdmin or an inline) limited to what the user administers."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        allowed = choices_for(request.user, db_field.related_model)
+        if allowed is not None:
+            kwargs["queryset"] = allowed
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DomainScopedAdmin(ScopedChoices, ReadOnlyHistoryAdmin):
     """Objects of the domains where the user holds a role; changes need the domain administrator role."""
 
     def domain_of(self, obj):
@@ -55,8 +151,27 @@ class DomainScopedAdmin(SimpleHistoryAdmin):
         domain = self.domain_of(obj) if obj is not None else None
         return domain is not None and has_role(request.user, domain, DomainRoleName.DOMAIN_ADMIN)
 
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        if obj is None or not allowed or request.user.is_superuser:
+            return allowed
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
     def has_add_permission(self, request, obj=None):
         return request.user.is_superuser  # a new object's domain is only known once it is saved
+
+    def save_model(self, request, obj, form, change):
+        """The domain the object has *after* the edit must be one the user administers, and every key it holds."""
+        if not self._administers(request, obj):
+            raise PermissionDenied(_("You do not administer the domain this object would belong to."))
+        check_choices(request.user, obj)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if inline_form.has_changed() and inline_form.instance is not None and not request.user.is_superuser:
+                check_choices(request.user, inline_form.instance)
+        super().save_formset(request, form, formset, change)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -74,7 +189,7 @@ class SiteAdmin(SuperuserOnlyAdmin):
     list_display = ("name", "display_name", "time_zone", "is_lab")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedChoices, admin.TabularInline):
     model = DomainMembership
     extra = 0
 
@@ -88,19 +203,24 @@ class AddressDomainAdmin(DomainScopedAdmin):
     list_filter = ("site",)
     inlines = (MembershipInline,)
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # The site decides the credentials and command lines that apply: moving a domain is a superuser's act.
+        return fields if request.user.is_superuser or "site" in fields else [*fields, "site"]
+
 
 @admin.register(Credential)
 class CredentialAdmin(SuperuserOnlyAdmin):
     list_display = ("name", "key_path")
 
 
-class NodeInline(admin.StackedInline):
+class NodeInline(ScopedChoices, admin.StackedInline):
     model = Node
     extra = 0
     max_num = 2
 
 
-class FilesystemInline(admin.TabularInline):
+class FilesystemInline(ScopedChoices, admin.TabularInline):
     model = SharedFilesystem
     extra = 0
 

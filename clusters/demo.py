@@ -1,13 +1,20 @@
 """The demo inventory: one lab site, one domain with a clustered master (with Mail Server), a clustered
 address server and a standalone mail server. Node addresses are in 127.0.0.0/8 so that the lab cluster's
 OpenSSH servers answer on them. Loading it twice changes nothing.
+
+The demo users' passwords are published (README, ``make demo``), so they exist only in a demonstration
+(``PORTAL_DEMO=true``): elsewhere the loader makes no account, and ``RefusePublishedPasswords`` refuses a
+log-in or a new password that is one of them, whoever the account.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clusters.choices import DomainRoleName, ServerRole
 from clusters.models import (
@@ -39,6 +46,54 @@ DEMO_USERS = (
     DemoUser("auditor", "k5-auditor-demo", DomainRoleName.VIEWER),
     DemoUser("admin", "k5-admin-demo", DomainRoleName.DOMAIN_ADMIN, is_admin=True),
 )
+
+PUBLISHED_PASSWORDS = frozenset(user.password for user in DEMO_USERS)
+
+
+def is_demo() -> bool:
+    return bool(getattr(settings, "PORTAL_DEMO", False))
+
+
+class RefusePublishedPasswords:
+    """An authentication backend that only refuses: outside a demo, a published password logs nobody in.
+
+    It has no ``get_user`` on purpose: it never logs anybody in, so no session may name it as its backend.
+    Raising ``PermissionDenied`` stops Django's authentication at once (no later backend is asked) and counts as
+    a failed log-in for django-axes.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if password is not None and password in PUBLISHED_PASSWORDS and not is_demo():
+            raise PermissionDenied(_("This password is published with the demo and is refused outside a demo."))
+        return None
+
+
+class LoginForm(AuthenticationForm):
+    """The log-in form, saying why a published demo password is refused (the backend refuses it anyway)."""
+
+    published_refused = ""
+
+    def clean(self):
+        if self.cleaned_data.get("password") in PUBLISHED_PASSWORDS and not is_demo():
+            self.published_refused = _(
+                "This password is published with the demo and is refused outside a demo; ask an administrator."
+            )
+            raise ValidationError(self.published_refused, code="published_password")
+        return super().clean()
+
+
+class PublishedPasswordValidator:
+    """A password validator: outside a demo nobody may choose a published demo password."""
+
+    def validate(self, password, user=None):
+        if password in PUBLISHED_PASSWORDS and not is_demo():
+            raise ValidationError(
+                _("This password is published with the demo; choose another one."), code="published_password"
+            )
+
+    def get_help_text(self):
+        return _("Your password cannot be one of the demo's published passwords.")
+
 
 CLUSTERS = (
     {
@@ -125,6 +180,8 @@ def load_demo_inventory() -> AddressDomain:
                 **STANDALONE,
             )
         )
+    if not is_demo():  # the inventory is harmless; accounts with published passwords are for a demonstration only
+        return domain
     User = get_user_model()
     for demo in DEMO_USERS:
         user = User.objects.filter(username=demo.username).first()

@@ -123,7 +123,10 @@ class SshTarget(models.Model):
     def host_key_fingerprint(self) -> str:
         if not self.host_key:
             return ""
-        return v.fingerprint(v.parse_host_key(self.host_key)[1])
+        try:  # the admin shows it next to a form that is refusing a mistyped key: say so, do not crash
+            return v.fingerprint(v.parse_host_key(self.host_key)[1])
+        except ValidationError:
+            return str(_("(not a valid host key)"))
 
     def clean_ssh(self):
         if not 1 <= (self.ssh_port or 0) <= 65535:

@@ -1,6 +1,12 @@
-"""What every page's header needs: how many sign-offs wait for the person logged in."""
+"""What every page's header needs: how many sign-offs wait for the person logged in, and whether this is a demo."""
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
+
+
+def demo(request):
+    """``portal_demo``: the header and the log-in page say that this portal is a demonstration."""
+    return {"portal_demo": getattr(settings, "PORTAL_DEMO", False)}
 
 
 def approver_queue(request):

@@ -1,5 +1,7 @@
 """Errors an operator can act on: each carries its HTTP status and a translated message."""
 
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +17,42 @@ class PortalError(Exception):
 
 class NotAllowed(PortalError):
     status, code, message = 403, "forbidden", _("You have no role that allows this in domain {domain}.")
+
+
+class BadParameter(PortalError):
+    status, code = 400, "bad_parameter"
+    message = _("The parameter “{name}” must be a whole number (digits 0–9), not “{value}”.")
+
+
+def whole_number(value, *, name: str, default: int | None = None) -> int | None:
+    """A query or form parameter as a non-negative int; absent -> ``default``; anything else -> ``BadParameter``.
+
+    ``str.isdigit()`` is not enough: it accepts "²" and other digits that ``int()`` refuses.
+    """
+    if value is None or value == "":
+        return default
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise BadParameter(name=name, value=repr(text)[1:-1][:40])
+    return int(text)
+
+
+class PortalErrorMiddleware:
+    """A ``PortalError`` that no view caught (a malformed parameter, above all) is its status with its message.
+
+    JSON for a script that asks for JSON, the portal's error page otherwise; never a server error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, PortalError):
+            return None
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"error": str(exception), "code": exception.code}, status=exception.status)
+        template = {403: "403.html", 404: "404.html"}.get(exception.status, "400.html")
+        return render(request, template, {"message": str(exception)}, status=exception.status)

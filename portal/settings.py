@@ -39,11 +39,16 @@ def _secret_key_in(folder: Path) -> str:
 
 SECRET_KEY = env.str("PORTAL_SECRET_KEY", default="") or _secret_key_in(VAR_DIR)
 DEBUG = env.bool("PORTAL_DEBUG", default=False)
+# A demonstration (`make demo`, `make demo-prod`): the demo accounts with their published passwords work, and every
+# page says it is a demo. Anywhere else those passwords are refused (clusters.demo.RefusePublishedPasswords).
+PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
 REDIS_URL = env.str("REDIS_URL", default="")
 # "embedded": one process on one machine; "production": PostgreSQL, Redis and Celery workers.
 PROFILE = env.str("PORTAL_PROFILE", default="production" if ("DATABASE_URL" in env or REDIS_URL) else "embedded")
 ALLOWED_HOSTS = env.list("PORTAL_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("PORTAL_CSRF_TRUSTED_ORIGINS", default=[])
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed (portal.middleware); none by default.
+PORTAL_TRUSTED_PROXIES = tuple(env.list("PORTAL_TRUSTED_PROXIES", default=[]))
 
 INSTALLED_APPS = [
     "daphne",
@@ -63,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.ClientAddressMiddleware",  # first: everything below reads the client's real address
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.LoginRequiredMiddleware",
+    "portal.errors.PortalErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -93,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.approver_queue",
+                "portal.context_processors.demo",
             ],
         },
     },
@@ -133,6 +141,7 @@ CHANNEL_LAYERS = {
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out log-ins before any password check
+    "clusters.demo.RefusePublishedPasswords",  # outside a demo, a published demo password never logs anybody in
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -140,6 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "clusters.demo.PublishedPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "clusters:domain-list"
@@ -198,6 +208,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_address"  # the address ClientAddressMiddleware established
 
 # Celery (production profile): the broker is only a doorbell; the database says what runs (docs/ARCHITECTURE.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

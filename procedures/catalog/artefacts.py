@@ -20,6 +20,7 @@ import posixpath
 import re
 import shlex
 
+from clusters import validators
 from procedures.catalog import commands as site_commands
 from procedures.catalog.context import Context, from_cluster
 from procedures.plan import Artefact
@@ -28,6 +29,16 @@ CLUSTER_ASCII = "/etc/cmcluster/cluster.ascii"
 ADDRESS_MONITOR = ("addrSV", "/opt/GroupMail/bin/adstatp")
 MAIL_MONITOR = ("mailSV", "/opt/GroupMail/bin/mlstatp")
 quote = shlex.quote
+
+
+def _line_safe(target: str, *values, quotes: bool = False, spaces: bool = False, forbidden: str = "") -> None:
+    """The guard of every file renderer: each value stays inside its line (and its word, unless ``spaces``).
+
+    The validators refuse these values first; this check stands in the renderer itself, so that a value which
+    reached it some other way is refused with a clear error instead of starting a directive of its own.
+    """
+    for value in values:
+        validators.line_safe(value, target=target, quotes=quotes, spaces=spaces, forbidden=forbidden)
 
 
 def _context(cluster) -> Context:
@@ -48,6 +59,7 @@ def ip_records(server_or_ctx) -> list[str]:
     """``<local IP>=<package host>`` for every node and LAN: primary LAN first, then the standby LAN."""
     nodes = server_or_ctx.nodes
     host = server_or_ctx.package_host
+    _line_safe("gmpublicinfo", host, *[ip for n in nodes for ip in (n.primary_ip, n.standby_ip)], forbidden="=")
     records = [f"{n.primary_ip}={host}" for n in nodes]
     records += [f"{n.standby_ip}={host}" for n in nodes if n.standby_ip]
     return records
@@ -66,6 +78,7 @@ def master_gmpublicinfo_records(cluster) -> list[str]:
 
 def append_lines_command(path: str, lines: list[str]) -> str:
     """Append each line to ``path`` unless an identical line is there; rc 0 only when all are present."""
+    _line_safe(path, path, *lines, spaces=True)
     file = quote(path)
     parts = [f'if [ -s {file} ] && [ -n "$(tail -c 1 {file})" ]; then echo >> {file}; fi']
     for line in lines:
@@ -88,7 +101,9 @@ def services_entries(commands=None, *, mail: bool) -> list[tuple[str, str, str]]
 
 
 def services_lines(commands=None, *, mail: bool) -> list[str]:
-    return [f"{name} {port}  # {comment}" for name, port, comment in services_entries(commands, mail=mail)]
+    entries = services_entries(commands, mail=mail)
+    _line_safe(SERVICES_PATH, *[word for name, port, _comment in entries for word in (name, port)])
+    return [f"{name} {port}  # {comment}" for name, port, comment in entries]
 
 
 def services_command(commands=None, *, mail: bool) -> str:
@@ -146,6 +161,9 @@ def _comment_safe(value: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in str(value))
 
 
+CONTROL_SCRIPT_COMMANDS = ("objsv_start", "addr_start", "mail_start", "mail_stop", "addr_stop", "objsv_stop")
+
+
 def _mail_line(text: str, active: bool) -> str:
     return text if active else f"#{text}"
 
@@ -162,6 +180,16 @@ def render_control_script(cluster, *, mail_active: bool, commands=None) -> str:
     """
     ctx = _context(cluster)
     site_lines = _commands(commands)
+    _line_safe(
+        "control.sh",
+        ctx.package,
+        ctx.cluster_name,
+        ctx.vg,
+        ctx.package_ip,
+        ctx.package_subnet,
+        *[path for filesystem in ctx.filesystems for path in filesystem],
+    )
+    _line_safe("control.sh", *[site_lines[key] for key in CONTROL_SCRIPT_COMMANDS], quotes=True, spaces=True)
     has_mail = ctx.server.uses_mail_server
     if mail_active:
         phase = "mail lines active (K.5 A-46 / B-42 / C-28 with Mail Server)"
@@ -317,6 +345,12 @@ def render_control_script(cluster, *, mail_active: bool, commands=None) -> str:
 def render_cluster_ascii(cluster) -> str:
     """The cluster configuration file cmcheckconf/cmapplyconf read (K.5 assumes it). Interfaces are lan0/lan1."""
     ctx = _context(cluster)
+    _line_safe(
+        CLUSTER_ASCII,
+        ctx.cluster_name,
+        ctx.vg,
+        *[value for node in ctx.nodes for value in (node.host_name, node.primary_ip, node.standby_ip)],
+    )
     lines = [
         f"# ServiceGuard cluster configuration of {ctx.cluster_name}, rendered from the inventory.",
         "# Check the network interface names against cmquerycl before applying.",
@@ -348,6 +382,13 @@ def render_cluster_ascii(cluster) -> str:
 def render_package_conf(cluster) -> str:
     """The legacy package configuration file (K.5 assumes it); it lists mailSV only for a server with Mail Server."""
     ctx = _context(cluster)
+    _line_safe(
+        "package.conf",
+        ctx.package,
+        ctx.control_script_path,
+        ctx.package_subnet,
+        *[node.host_name for node in ctx.nodes],
+    )
     services = [ADDRESS_MONITOR[0]] + ([MAIL_MONITOR[0]] if ctx.server.uses_mail_server else [])
     lines = [
         f"# ServiceGuard package configuration of {ctx.package}, rendered from the inventory.",
@@ -387,4 +428,6 @@ def control_script_artefact(ctx: Context, *, mail_active: bool, commands=None, h
 
 def gmpublicinfo_artefact(records: list[str], *, commands=None, host_label="", name="gmpublicinfo") -> Artefact:
     """Records added to the site's gmpublicinfo file, one per line."""
-    return Artefact(name, _commands(commands)["gmpublicinfo"], "\n".join(records) + "\n", host_label)
+    path = _commands(commands)["gmpublicinfo"]
+    _line_safe("gmpublicinfo", path, *records)
+    return Artefact(name, path, "\n".join(records) + "\n", host_label)

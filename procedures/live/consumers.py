@@ -21,9 +21,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 
+from portal.errors import BadParameter, whole_number
 from procedures import services
 from procedures.live import emitter, logstream
 
+BAD_REQUEST = 4400  # the close code of a malformed connect (as 4401 / 4403 are those of a refused one)
 IDLE_CHECK_S = 2.0  # settings.PORTAL_SOCKET_IDLE_CHECK_S overrides it
 LOGGED_OUT, NOT_ALLOWED = 4401, 4403  # close codes: on connect, and when a re-check finds the right gone
 
@@ -42,8 +44,12 @@ class RunConsumer(AsyncWebsocketConsumer):
         if not await database_sync_to_async(services.can_watch_run)(user, run_id):
             await self.close(code=NOT_ALLOWED)
             return
+        after = self._after()
+        if after is None:  # a malformed ?after= ("²", "abc"): refused like a bad request, never a crash
+            await self.close(code=BAD_REQUEST)
+            return
         emitter.serving_loop_is(asyncio.get_running_loop())
-        self.run_id, self.last_seq = run_id, self._after()
+        self.run_id, self.last_seq = run_id, after
         self.lock, self.seen_push = asyncio.Lock(), False
         await self.channel_layer.group_add(emitter.run_group(run_id), self.channel_name)
         await self.accept()
@@ -52,9 +58,13 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.idle = asyncio.create_task(self._idle_checks())
         self.recheck = asyncio.create_task(self._recheck_right())
 
-    def _after(self) -> int:
-        values = parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])
-        return int(values[0]) if values[0].isdigit() else 0
+    def _after(self) -> int | None:
+        """The last sequence number the browser holds; None when the parameter is not a whole number."""
+        values = parse_qs(self.scope.get("query_string", b"").decode(errors="replace")).get("after", ["0"])
+        try:
+            return whole_number(values[0], name="after", default=0)
+        except BadParameter:
+            return None
 
     async def disconnect(self, code):
         if self.run_id is None:

@@ -10,34 +10,40 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from portal.errors import BadParameter, whole_number
 from procedures.live import logstream
 from procedures.models import ProcedureRun, RunLogLine
 
 MAX_PAGE = 5000
 
 
-def _int(value, default: int) -> int:
-    return int(value) if value is not None and value.isdigit() else default
+def _int(params, name: str, default: int) -> int:
+    return whole_number(params.get(name), name=name, default=default)
 
 
-def _step(value) -> int | str | None:
+def _step(params) -> int | str | None:
     """``step=<id>``: one step's lines; ``step=run``: the run-wide lines only; absent: every line of the run."""
-    return logstream.RUN_WIDE if value == logstream.RUN_WIDE else (_int(value, 0) or None)
+    value = params.get("step")
+    return logstream.RUN_WIDE if value == logstream.RUN_WIDE else (_int(params, "step", 0) or None)
 
 
 class RunLogView(View):
     def get(self, request, pk):
         run = get_object_or_404(ProcedureRun.objects.visible_to(request.user), pk=pk)
         params = request.GET
-        limit = min(_int(params.get("limit"), 1000), MAX_PAGE)
-        step = _step(params.get("step"))
-        before, query = params.get("before"), params.get("q", "")[:200]
+        try:
+            limit = min(_int(params, "limit", 1000), MAX_PAGE)
+            step = _step(params)
+            before, after = _int(params, "before", None), _int(params, "after", 0)
+        except BadParameter as e:
+            return JsonResponse({"error": str(e), "code": e.code}, status=e.status)
+        query = params.get("q", "")[:200]
         if query:
             messages = logstream.search(run.pk, query, limit, step=step)
         elif before is not None:
-            messages = logstream.messages_before(run.pk, _int(before, 0), limit, step=step)
+            messages = logstream.messages_before(run.pk, before, limit, step=step)
         else:
-            messages = logstream.messages_after(run.pk, _int(params.get("after"), 0), limit, step=step)
+            messages = logstream.messages_after(run.pk, after, limit, step=step)
         return JsonResponse(
             {"messages": messages, "last_seq": RunLogLine.objects.last_seq(run.pk)},
             json_dumps_params={"ensure_ascii": False},
@@ -47,7 +53,7 @@ class RunLogView(View):
 class RunLogDownloadView(View):
     def get(self, request, pk):
         run = get_object_or_404(ProcedureRun.objects.visible_to(request.user), pk=pk)
-        step = _step(request.GET.get("step"))
+        step = _step(request.GET)  # a malformed step is a BadParameter: 400 (portal.middleware)
         response = StreamingHttpResponse(
             logstream.text_chunks(run.pk, step=step), content_type="text/plain; charset=utf-8"
         )

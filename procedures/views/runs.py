@@ -17,7 +17,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from clusters.choices import DomainRoleName
 from clusters.models import Cluster
 from clusters.rules import has_role
-from portal.errors import PortalError
+from portal.errors import PortalError, whole_number
+from portal.middleware import client_address
 from procedures import hostkeys, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.forms import PlanForm
@@ -25,10 +26,6 @@ from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.texts import localised
 
 LOG_LINES_SHOWN = 2000
-
-
-def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _act(request, run, call, done: str):
@@ -58,6 +55,7 @@ class PlanRunView(View):
     http_method_names = ["post"]
 
     def post(self, request):
+        whole_number(request.POST.get("cluster"), name="cluster")  # "abc" is a malformed request (400), not a miss
         clusters = Cluster.objects.visible_to(request.user).select_related("server__domain")
         form = PlanForm(request.POST, clusters=clusters)
         if not form.is_valid() and form.has_error("cluster"):

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PORTAL_DEMO = True  # as make demo sets it; tests/test_demo_mode.py covers a portal that is no demo
 
 
 def test_loading_twice_duplicates_nothing(settings):

@@ -191,3 +191,38 @@ def test_no_inventory_field_is_free_text_that_reaches_a_shell():
                 if field.choices:
                     continue
                 assert field.validators, f"{model.__name__}.{field.name} has no validator"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "en", "ja"),
+    [
+        ("/", "root directory", "ルートディレクトリ"),
+        ("/X/", "ends with “/”", "「/」で終わっています"),
+        ("/OBJSVFILE/../etc", "“..”", "「..」"),
+        ("/var/opt", "directory of the system", "システム"),
+        ("/etc", "directory of the system", "システム"),
+    ],
+)
+@pytest.mark.parametrize("field", ["database_directory", "control_script_path"])
+def test_paths_say_why_they_are_refused(field, value, en, ja):
+    """A step appends “_tmp” to the database directory and removes what it renames: "/", "/X/" must never pass."""
+    cluster = ClusterFactory.build(**{field: value})
+    for language, reason in (("en", en), ("ja", ja)):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as caught:
+                cluster.full_clean()
+            shown = " ".join(caught.value.message_dict[field])  # as the form shows it, in the reader's language
+        assert reason in shown, (language, shown)
+
+
+@pytest.mark.django_db
+def test_a_mount_point_and_a_logical_volume_refuse_the_root_and_a_trailing_slash():
+    from clusters.models import SharedFilesystem
+
+    cluster = ClusterFactory(nodes=False)
+    for field, value in (("mount_point", "/"), ("mount_point", "/var/opt/GroupMail/"), ("logical_volume", "/dev/vg/")):
+        values = {"logical_volume": "/dev/vggmax/lvol9", "mount_point": "/data9", field: value}
+        with pytest.raises(ValidationError) as caught:
+            SharedFilesystem(cluster=cluster, **values).full_clean()
+        assert field in caught.value.message_dict

@@ -156,10 +156,10 @@ def test_the_plan_form_takes_its_procedures_and_option_rules_from_the_catalog(st
     assert "cannot be / or /var/opt/GroupMail" in str(form.errors["previous_database_directory"])
 
 
-def test_planning_for_an_unseen_or_malformed_cluster_is_404_not_an_error_page(client, state_world, outsider):
+def test_planning_for_an_unseen_or_malformed_cluster_is_404_and_a_malformed_one_a_400(client, state_world, outsider):
     login(client, outsider)
     assert client.post(reverse("procedures:run-plan"), {"cluster": state_world.cluster.pk}).status_code == 404
-    assert client.post(reverse("procedures:run-plan"), {"cluster": "abc", "procedure": "k5-1a"}).status_code == 404
+    assert client.post(reverse("procedures:run-plan"), {"cluster": "abc", "procedure": "k5-1a"}).status_code == 400
     assert not ProcedureRun.objects.exists()
 
 

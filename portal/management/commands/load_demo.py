@@ -1,7 +1,8 @@
 """``manage.py load_demo``: the demo inventory (a lab site) and demo users with published passwords.
 
-The passwords are in the README, so the command refuses the production profile unless told it is a
-demonstration of that profile (``make demo-prod``): a real installation must never get these accounts.
+The passwords are in the README, so the command runs only in a demonstration (``PORTAL_DEMO=true``, which
+``make demo`` and ``make demo-prod`` set), and on the production profile only when also told it is a
+demonstration of that profile (``--production-demo``): a real installation must never get these accounts.
 """
 
 from django.conf import settings
@@ -21,6 +22,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, production_demo=False, **options):
+        if not getattr(settings, "PORTAL_DEMO", False):
+            raise CommandError(
+                "This portal is not a demonstration: the demo users have published passwords. "
+                "Set PORTAL_DEMO=true only for a demonstration (make demo, make demo-prod)."
+            )
         if settings.PROFILE == "production" and not production_demo:
             raise CommandError(
                 "This is the production profile: the demo users have published passwords. "
