@@ -4,22 +4,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The production profile: the machine's PostgreSQL and Redis (`make demo-prod`; `make test` runs tests/prod on them).
-PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
-PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/11
 
-.PHONY: install demo demo-prod test bench lint messages clean-var
+.PHONY: install system-deps demo demo-prod test bench lint
 
-$(VENV)/.installed: pyproject.toml
+# Debian packages first (python3-venv makes the venv possible); `make test` and `make demo-prod` ask for their
+# extra packages here, so a bare machine gets everything in one apt-get run.
+test: DEPS_FLAGS = --test
+demo-prod: DEPS_FLAGS = --prod
+system-deps:
+	bin/system-deps $(DEPS_FLAGS)
+
+$(VENV)/.installed: pyproject.toml | system-deps
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (found %d.%d)" % sys.version_info[:2])'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
-	bin/system-deps
+install: system-deps $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0
 
 # A demonstration: debug off (the portal's own error pages), every page says it is a demo, the demo accounts work.
@@ -33,46 +35,26 @@ demo: install
 	trap '$(PY) manage.py lab down' EXIT; trap 'exit 130' INT TERM; \
 	PORTAL_DEMO=true $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
-# The production profile on this machine: PostgreSQL database `portal` (made if missing), Redis, a Celery worker,
-# the reaper and Daphne. Plain HTTP on localhost, so no HTTPS redirect or HSTS here (docs/DEPLOY.md has the rest).
-PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) PORTAL_SSL_REDIRECT=false PORTAL_HSTS_SECONDS=0 \
-	PORTAL_DEMO=true
-define CREATE_DATABASE
-import environ, psycopg
-from psycopg import sql
-db = environ.Env.db_url_config("$(PROD_DATABASE_URL)")
-with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-                     dbname="postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
-        print("Created the PostgreSQL database", db["NAME"])
-endef
-export CREATE_DATABASE
-
+# The production profile on this machine (bin/demo-prod): DATABASE_URL and REDIS_URL if set, else a PostgreSQL
+# and a Redis of its own under var/servers; a Celery worker, the reaper and Daphne. docs/DEPLOY.md has the rest.
 demo-prod: install
-	$(PY) -c "$$CREATE_DATABASE"
-	$(PROD_ENV) $(PY) manage.py migrate --no-input --verbosity 0
-	$(PROD_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0
-	$(PROD_ENV) $(PY) manage.py load_demo --production-demo
-	$(PROD_ENV) $(PY) manage.py lab up --pin
-	@echo
-	@echo "  Portal (production profile): http://localhost:$(PORT)/   (demo log-ins above; Ctrl-C stops it all)"
-	@echo "  PostgreSQL $(PROD_DATABASE_URL), Redis $(PROD_REDIS_URL), one Celery worker, the reaper, Daphne"
-	@echo
-	export $(PROD_ENV); \
-	$(VENV)/bin/celery -A portal worker --pool=threads -c 4 -l warning & worker=$$!; \
-	$(PY) manage.py reap --loop & reaper=$$!; \
-	trap 'kill $$worker $$reaper 2>/dev/null; wait $$worker $$reaper; $(PY) manage.py lab down' EXIT; \
-	trap 'exit 130' INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	HOST=$(HOST) PORT=$(PORT) bin/demo-prod
 
-# The embedded suite, then tests/prod on PostgreSQL, Redis and real Celery workers (pytest-django makes and drops
-# its own test database; Redis $(TEST_REDIS_URL), keys of its own per run). Both run; either failing fails.
+# The embedded suite (never on the user's DATABASE_URL/REDIS_URL: it is the embedded profile), then tests/prod on
+# the production profile: PostgreSQL, Redis and real Celery workers. tests/servers.py starts a PostgreSQL and a
+# Redis of the suite's own (temporary folder, free ports) unless DATABASE_URL / REDIS_URL are set. Both parts run;
+# either failing fails, and so does a part that ran no test (pytest's exit code 5).
 test: install lint
-	bin/system-deps --test
 	@status=0; \
-	$(VENV)/bin/pytest --ignore=tests/prod || status=$$?; \
-	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest tests/prod || status=$$?; \
+	for part in embedded prod; do \
+	  if [ $$part = embedded ]; then \
+	    env -u DATABASE_URL -u REDIS_URL -u PORTAL_PROFILE $(VENV)/bin/pytest --ignore=tests/prod; code=$$?; \
+	  else \
+	    $(PY) -m pytest -p tests.servers tests/prod; code=$$?; \
+	  fi; \
+	  if [ $$code -eq 5 ]; then echo "make test: the $$part part ran no test" >&2; fi; \
+	  if [ $$code -ne 0 ]; then status=$$code; fi; \
+	done; \
 	exit $$status
 
 bench: install

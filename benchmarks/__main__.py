@@ -2,7 +2,8 @@
 
 Brings up a lab on a free 127.x octet, then runs one process per profile (``benchmarks.worker``):
 embedded (temporary SQLite file, in-memory channel layer, executor threads inside Daphne) and production
-(a fresh PostgreSQL database on 127.0.0.1:5432, Redis, a Celery worker). Writes ``latest.json`` and a dated
+(a fresh PostgreSQL database, by default on 127.0.0.1:5432, Redis, a Celery worker; PORTAL_BENCH_POSTGRES and
+PORTAL_BENCH_REDIS name other servers). Writes ``latest.json`` and a dated
 copy into the output folder (``benchmarks/results/`` for a full run; a temporary folder for ``--smoke``).
 """
 
@@ -52,8 +53,10 @@ SMOKE = {
 }
 EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step")
 PRODUCTION_FIGURES = ("persistence", "latency")
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS = "redis://127.0.0.1:6379/14"  # a database of its own, so other users of this Redis are not disturbed
+# The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else the
+# machine's own on the standard ports. The test suite's smoke run (tests/bench) passes servers it started itself.
+PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS = os.environ.get("PORTAL_BENCH_REDIS") or "redis://127.0.0.1:6379/14"  # a database of its own on a shared one
 
 
 def _env(folder: Path, profile: str, database_url: str = "") -> dict:
@@ -157,11 +160,11 @@ def main(argv=None) -> int:
         elif production_figures or args.profile:
             try:
                 _pg(f'CREATE DATABASE "{database}"')
-                url = f"postgresql://postgres@127.0.0.1:5432/{database}"
+                url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
                 figs = [*production_figures, *(["profiles"] if args.profile else [])]
                 jobs["production"] = (figs, _env(tmp / "production", "production", url))
             except Exception as e:
-                reason = f"PostgreSQL on 127.0.0.1:5432 could not be used: {e.__class__.__name__}: {e}"
+                reason = f"PostgreSQL at {PG_ADMIN} could not be used: {e.__class__.__name__}: {e}"
         parallel = args.smoke if args.parallel is None else args.parallel
         with ThreadPoolExecutor(max_workers=len(jobs) if parallel else 1) as pool:
             futures = {

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import PROD_SUITE, prod_suite_named
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
 
 pytest_plugins = [
@@ -12,9 +14,8 @@ pytest_plugins = [
     "tests.fixtures.inventory",
     "tests.fixtures.runs",
     "tests.fixtures.prod",
+    "tests.fixtures.services",
 ]
-
-PROD_SUITE = Path(__file__).resolve().parent / "prod"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,11 +32,9 @@ def _no_reaper_thread_in_the_test_process():
 def pytest_ignore_collect(collection_path, config):
     """tests/prod (the production profile: PostgreSQL, Redis, Celery) runs only when named on the command line.
 
-    `make test` names it in its second run with DATABASE_URL and REDIS_URL set; a plain `pytest` leaves it out,
-    and `pytest tests/prod` without that environment fails loudly (tests/prod/conftest.py), never skips.
+    `make test` names it in its second run, with servers of its own (tests/servers.py); a plain `pytest`
+    leaves it out, and `pytest tests/prod` without its servers fails loudly (tests/prod/conftest.py).
     """
     if Path(collection_path).resolve() != PROD_SUITE:
         return None
-    invoked = Path(config.invocation_params.dir)
-    named = [(invoked / str(arg).split("::")[0]).resolve() for arg in config.args]
-    return None if any(p == PROD_SUITE or PROD_SUITE in p.parents for p in named) else True
+    return None if prod_suite_named(config.invocation_params.dir, config.args) else True

@@ -25,7 +25,7 @@ class Check:
 @dataclass(frozen=True)
 class Step:
     key: str  # stable across catalog versions
-    seed_ids: tuple[str, ...]  # K.5 step IDs of the English reference; () for a step the careful tool adds
+    seed_ids: tuple[str, ...]  # K.5 step IDs (procedures/catalog/source.tsv); () for a step the careful tool adds
     kind: str
     target: str  # Target.*: where the source says the step acts
     title: dict[str, str]

@@ -1,9 +1,9 @@
 """Step builders shared by the three procedures. Each returns one ``Step``; the procedure modules list them.
 
 Titles and instructions are our own words (Japanese and English); the seed IDs (A-01 …, B-01 …,
-C-00 …, K-P1, K-P2) number K.5's steps in the source's order, so a reviewer finds each step there. A
-step's ``action`` names its kind in ``actions.ACTIONS``, where its command, success rule and generated
-files are.
+C-00 …, K-P1, K-P2) number K.5's steps in the source's order, one row each in ``source.tsv`` beside this
+module, so a reviewer finds each step there. A step's ``action`` names its kind in ``actions.ACTIONS``,
+where its command, success rule and generated files are.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """SSH connections with pinned host keys, and a fast command runner on Fabric's connection.
 
-Fabric's ``Connection`` auto-adds any host key and never reads known_hosts (libraries.md pitfall 3); here
-the inventory's stored key is loaded into the paramiko client and every other key is refused *before* the
-first ``open()``. Commands are read straight from the paramiko channel in large blocks (pitfall 19), with
-stdout and stderr decoded incrementally (a UTF-8 character split across blocks stays whole), a time-out,
-and an abort that kills the remote command's processes over a second connection (pitfall 18).
+Fabric's ``Connection`` auto-adds any host key and never reads known_hosts; here the inventory's stored key
+is loaded into the paramiko client and every other key is refused *before* the first ``open()``. Commands
+are read straight from the paramiko channel in large blocks, which keeps up with a command that floods its
+output, with stdout and stderr decoded incrementally (a UTF-8 character split across blocks stays whole), a
+time-out, and an abort that kills the remote command's processes over a second connection (closing the
+channel alone leaves them running on the node).
 """
 
 from __future__ import annotations

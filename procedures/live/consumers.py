@@ -1,6 +1,6 @@
 """The websocket a browser opens per run: every log line after the one it saw last, then live, once each.
 
-Order of work on connect matters (peers.md §2.5): join the group *before* reading the backlog, then drop
+Order of work on connect matters: join the group *before* reading the backlog, then drop
 what was already sent by comparing sequence numbers, so no line falls between the two. A push whose first
 line does not follow the last one sent means the channel layer lost something: read it back from the
 database. An idle check does the same, so even a lost final push is caught. After the backlog comes one

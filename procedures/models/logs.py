@@ -1,7 +1,8 @@
 """Log lines of a run: one row per line, numbered run-wide by ``seq`` (unique), written in batches with raw SQL.
 
 Rows are inserted by ``procedures.execution.logwriter.StepLog`` through ``store_lines`` (``executemany``, never one ORM
-object per line; libraries.md pitfall 16). Readers page by ``seq``: everything after the last one seen.
+object per line: saving rows one by one cannot keep up with a flooding command). Readers page by ``seq``:
+everything after the last one seen.
 """
 
 from django.db import connection, models, transaction

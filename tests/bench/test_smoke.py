@@ -2,6 +2,7 @@
 got every line once and in order. No timing is asserted here (timings belong to benchmarks/README.md)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +18,14 @@ pytestmark = [pytest.mark.lab, pytest.mark.browser, pytest.mark.prod, pytest.mar
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def smoke(tmp_path_factory, postgresql_admin_url, redis_url):
     require_sshd()
     require_binary("chromium")
     out = tmp_path_factory.mktemp("bench")
+    servers = {"PORTAL_BENCH_POSTGRES": postgresql_admin_url, "PORTAL_BENCH_REDIS": redis_url}
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--out-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=540, check=False,
+        cwd=ROOT, env={**os.environ, **servers}, capture_output=True, text=True, timeout=540, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     report = json.loads((out / "latest.json").read_text())

@@ -1,44 +1,40 @@
-"""Every K.5 step of the English reference is in the catalog, where the source puts it, with its (M) mark.
+"""Every K.5 step of the source is in the catalog, where the source puts it, with its (M) mark.
 
-The English reference's step tables (``REFERENCE``: one row per seed ID with its target, kind and (M) mark) are
-parsed here; where the catalog departs from a row on purpose, the step must say so in its ``deviation`` text.
+The source is Appendix K.5 of the Groupmax manual. ``procedures/catalog/source.tsv`` transcribes, for each
+of its steps, the ID the catalog cites, the procedure, where the step acts, whether that is read from the
+context, its kind, its (M) mark and a short title; ``flaws.tsv`` lists the flaws of the source the
+catalog's deviations name ("flaw 3"). Where the catalog departs from a row on purpose, the step must say so
+in its ``deviation`` text.
 """
 
+import csv
 import re
 from pathlib import Path
 
 import pytest
 
 from procedures.catalog import PROCEDURES
-from procedures.plan import Kind
+from procedures.plan import Kind, Target
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "seed" / "K5-procedures.en.md"
-HEADER = "| ID | target | inferred | kind | (M) | step |"
+CATALOG_DIR = Path(__file__).resolve().parents[2] / "procedures" / "catalog"
+SOURCE = CATALOG_DIR / "source.tsv"
+FLAWS = CATALOG_DIR / "flaws.tsv"
 FAMILY = {"A": "k5-1a", "B": "k5-1b", "C": "k5-2"}
+COLUMNS = ["id", "procedure", "target", "inferred", "kind", "mail", "title"]
 
 
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+def _read_tsv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def reference_rows() -> list[dict]:
-    if not REFERENCE.is_file():
-        pytest.fail(f"The K.5 reference is missing: {REFERENCE}")
-    rows, in_table = [], False
-    for line in REFERENCE.read_text(encoding="utf-8").splitlines():
-        if line.strip() == HEADER:
-            in_table = True
-            continue
-        if in_table and line.startswith("|---"):
-            continue
-        if in_table and line.startswith("|"):
-            step_id, target, inferred, kind, mail, _text = _cells(line)
-            rows.append(
-                {"id": step_id, "target": target, "inferred": inferred == "yes", "kind": kind, "m": mail == "yes"}
-            )
-            continue
-        in_table = False
+    rows = []
+    for number, row in enumerate(_read_tsv(SOURCE), start=2):
+        assert list(row) == COLUMNS, f"{SOURCE.name}: columns {list(row)}"
+        assert None not in row.values(), f"{SOURCE.name} line {number}: too few cells"
+        assert row["inferred"] in ("yes", "no") and row["mail"] in ("yes", "no"), f"line {number}"
+        rows.append({**row, "inferred": row["inferred"] == "yes", "m": row["mail"] == "yes"})
     return rows
 
 
@@ -58,8 +54,18 @@ def steps_citing(code: str, step_id: str):
 
 def test_the_reference_has_all_149_ids():
     ids = [row["id"] for row in ROWS]
+    assert all(re.fullmatch(r"[ABCK]-(\d\d|N1|P\d)", i) for i in ids), ids
     assert len(ids) == len(set(ids)) == 149  # 143 numbered items and six requirements or notes
     assert {"K-P1", "K-P2", "C-00", "A-N1", "B-N1", "C-N1", "C-P4", "A-50", "B-46", "C-43"} <= set(ids)
+
+
+def test_each_row_names_its_procedure_a_target_and_a_kind_of_the_catalog():
+    for row in ROWS:
+        expected = "all" if row["id"].startswith("K-") else FAMILY[row["id"][0]]
+        assert row["procedure"] == expected, row["id"]
+        assert row["kind"] in Kind.ALL, row["id"]
+        assert row["target"] in Target.ALL, row["id"]
+        assert row["title"].strip() and row["title"] == row["title"].strip(), row["id"]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
@@ -130,14 +136,31 @@ def test_keys_are_unique_and_every_procedure_has_a_version():
 
 
 def test_our_words_are_not_the_references():
-    """Titles and instructions are written for the catalog, not copied from the reference's step column."""
-    reference_text = REFERENCE.read_text(encoding="utf-8")
+    """Instructions are written for the catalog, not the source's short titles copied."""
+    titles = {row["title"] for row in ROWS}
     for procedure in PROCEDURES.values():
         for step in procedure.steps:
-            assert step.instruction["en"] not in reference_text, step.key
+            assert step.instruction["en"] not in titles, step.key
 
 
 def test_flaw_coverage_is_visible():
     deviations = " ".join(s.deviation["en"] for p in PROCEDURES.values() for s in p.steps if s.deviation)
     for flaw in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18):
         assert re.search(rf"flaws? (\d+ and )?{flaw}\b|flaws \d+ and {flaw}\b", deviations), f"flaw {flaw}"
+
+
+def test_every_flaw_a_deviation_names_is_listed_with_steps_of_the_source():
+    flaws = {int(row["flaw"]): row for row in _read_tsv(FLAWS)}
+    assert sorted(flaws) == list(range(1, 19))
+    ids = set(BY_ID)
+    for number, row in flaws.items():
+        cited = [i for i in row["steps"].split() if i != "…"]
+        assert cited and set(cited) <= ids, f"flaw {number}: {cited}"
+        assert row["summary"].strip(), number
+    deviations = " ".join(
+        text for p in PROCEDURES.values() for s in p.steps if s.deviation for text in s.deviation.values()
+    )
+    named = {
+        int(n) for m in re.finditer(r"flaws? ((?:\d+(?:, | and )?)+)", deviations) for n in re.findall(r"\d+", m[1])
+    }
+    assert named and named <= set(flaws), named - set(flaws)

@@ -10,7 +10,6 @@ through the in-memory layer.
 """
 
 import json
-import os
 import threading
 import urllib.parse
 import urllib.request
@@ -39,16 +38,15 @@ from tests.factories import DomainFactory, MasterFactory, MembershipFactory, Use
 from tests.fixtures.runs import command_step, host_ref, inventory_from_lab, make_plan, wait_until
 from tests.live.server import FreshDaphneProcess
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 TOTAL = 100_000
 BATCH = 1000  # lines per flush, about what the log writer stores at a time under a flood
 
 
-def redis_layer(prefix: str) -> dict:
+def redis_layer(url: str, prefix: str) -> dict:
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, "capacity": 1000},
+            "CONFIG": {"hosts": [url], "prefix": prefix, "capacity": 1000},
         }
     }
 
@@ -66,20 +64,29 @@ def approved_flood_run(case, prefix: str):
     return operator, run
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _redis_of_the_session(redis_url):
+    """Module-scoped, so it is set before the class's setUpClass (a class-scoped step) starts Daphne."""
+    RunSocketOverRedisTest.redis_url = redis_url
+
+
 class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
     host = "127.0.0.1"
     ProtocolServerProcess = FreshDaphneProcess
+    redis_url = ""  # tests.fixtures.services.redis_url
 
     @classmethod
     def setUpClass(cls):
-        cls.redis = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        cls.redis = redis.Redis.from_url(cls.redis_url, socket_connect_timeout=3)
         try:
             cls.redis.ping()
         except redis.RedisError as e:
-            pytest.fail(f"Redis at {REDIS_URL} does not answer ({e}): start redis-server", pytrace=False)
+            pytest.fail(f"Redis at {cls.redis_url} does not answer ({e}): start redis-server", pytrace=False)
         cls.prefix = f"portal-live-{uuid.uuid4().hex[:10]}"  # this class's own keys, whoever else uses Redis
         # Before the server process starts, so it uses the same settings (it is forked from this one).
-        cls._settings = override_settings(CHANNEL_LAYERS=redis_layer(cls.prefix), PORTAL_SOCKET_IDLE_CHECK_S=3600)
+        cls._settings = override_settings(
+            CHANNEL_LAYERS=redis_layer(cls.redis_url, cls.prefix), PORTAL_SOCKET_IDLE_CHECK_S=3600
+        )
         cls._settings.enable()
         super().setUpClass()
 

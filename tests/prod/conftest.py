@@ -1,8 +1,9 @@
 """The production-profile suite: selected only by name (tests/conftest.py), it fails without its services.
 
-Run by `make test` (second run), or by hand with ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal``
-and ``REDIS_URL=redis://127.0.0.1:6379/11`` set: ``.venv/bin/pytest tests/prod``.
-pytest-django creates and drops its own test database on that server (one per test process).
+Run by `make test` (second run) as ``.venv/bin/python -m pytest -p tests.servers tests/prod``: the plugin
+starts a PostgreSQL and a Redis of the session's own (tests/servers.py). With ``DATABASE_URL`` and
+``REDIS_URL`` set it uses those instead; pytest-django creates and drops its own test database there (one
+per test process), and Redis keys carry a prefix of the session's own.
 """
 
 import pytest
