@@ -161,12 +161,12 @@ def persistence(ctx) -> dict:
 
     # 2. The whole writer: StepLog splitting 64 KiB chunks, numbering, masking, flushing on its thread.
     run2, step2 = ctx.world.new_run(cluster, "true", key="persist-b")
-    text = "".join(r[6] + "\n" for r in rows)
+    data = "".join(r[6] + "\n" for r in rows).encode()
     step2.attempt = 1
     started = time.perf_counter()
     with StepLog(step2) as steplog:
-        for i in range(0, len(text), 65536):
-            steplog.add("bench01a (node 1)", "out", text[i : i + 65536])
+        for i in range(0, len(data), 65536):
+            steplog.add_block("bench01a (node 1)", "out", data[i : i + 65536])
     results["steplog_s"] = round(time.perf_counter() - started, 4)
     results["steplog_stored"] = RunLogLine.objects.filter(run_id=run2.pk).count()
     _forget(run2.pk)

@@ -330,34 +330,40 @@ class Viewer:
                 now = time.time()
                 self.bytes += len(raw)
                 for m in json.loads(raw):
-                    if m["type"] == "log":
-                        self._line(m, now)
+                    if m["type"] == "lines":
+                        self._lines(m, now)
                     elif m["type"] == "step" and m["step"] == self.step_id and m["state"] in FINAL_STEP_STATES:
                         self.done_at, self.final_state = now, m["state"]
                         return
 
-    def _line(self, m: dict, now: float) -> None:
-        seq = m["seq"]
-        if seq <= self.last_seq:
-            self.duplicates += 1
-            return
-        if seq != self.last_seq + 1:
+    def _lines(self, m: dict, now: float) -> None:
+        """One ``lines`` message (procedures.live.emitter): the lines numbered ``seq``, ``seq + 1``, …"""
+        first, texts = m["seq"], m["text"]
+        if first <= self.last_seq:  # lines already seen
+            skip = min(len(texts), self.last_seq - first + 1)
+            self.duplicates += skip
+            texts, first = texts[skip:], first + skip
+            if not texts:
+                return
+        if first != self.last_seq + 1:
             self.holes += 1
-        self.last_seq = seq
-        self.lines += 1
+        self.last_seq = first + len(texts) - 1
+        self.lines += len(texts)
         if m["stream"] != "out" or m["step"] != self.step_id:
             return
-        self.out_lines += 1
         if self.first_line_at is None:
             self.first_line_at = now
         self.last_line_at = now
+        done = self.out_lines
+        self.out_lines += len(texts)
         if self.kind == "flood":
-            if flood_number(m["text"]) != self.out_lines:
+            if any(flood_number(text) != done + i for i, text in enumerate(texts, start=1)):
                 self.out_in_order = False
         else:
-            self.latencies.append(now - printed_at(m["text"]))
-            if int(m["text"].split()[1]) != self.out_lines - 1:
-                self.out_in_order = False
+            for i, text in enumerate(texts):
+                self.latencies.append(now - printed_at(text))
+                if int(text.split()[1]) != done + i:
+                    self.out_in_order = False
 
     def report(self, expected_out: int) -> dict:
         return {

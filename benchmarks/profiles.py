@@ -6,7 +6,7 @@ files in ``benchmarks/results/profiles/``; the README quotes what dominates.
 
 pyinstrument samples one thread, so each part is profiled on the thread that does it:
 - ``reader``: what the executor's host thread does for the throughput step (``ssh.execute``: paramiko reads,
-  decoding, ``StepLog.add``), here on the main thread; its flusher thread runs as usual meanwhile;
+  ``StepLog.add_block``: splitting, decoding), here on the main thread; its flusher thread runs as usual meanwhile;
 - ``flusher``: ``store_lines`` + ``emitter.publish_lines`` of the same lines in the writer's batches, with as
   many listeners in the run's group as the figures have viewers (Redis: one message per listener);
 - ``viewer_read``: ``logstream.frame_after`` over the whole log, what a (re)connecting viewer costs.
@@ -57,8 +57,8 @@ def profiles(ctx) -> dict:
             profiler = Profiler(interval=0.002)
             profiler.start()
             ssh.execute(
-                conn, flood_command(lines), on_text=lambda stream, text: steplog.add("node", stream, text),
-                on_pgid=lambda pgid: None, timeout_s=600, should_abort=lambda: False,
+                conn, flood_command(lines), on_block=lambda stream, data: steplog.add_block("node", stream, data),
+                on_pgid=lambda pgid: None, timeout_s=600, should_abort=lambda: False, room=steplog.room,
             )  # fmt: skip
             profiler.stop()
     finally:

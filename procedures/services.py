@@ -658,6 +658,10 @@ def claim_step(step_id: int, *, attempt: int | None, worker: str) -> StepRun | N
         step.worker, step.heartbeat_at = worker, timezone.now()
         step.save(update_fields=["worker", "heartbeat_at"])
         _record(run, "claim", step.state, step.state, step=step, label=worker, attempt=step.attempt)
+        aborting = bool(step.abort_requested_at or run.abort_requested_at)
+    if aborting:  # never start what is being aborted: end it as its worker would, with nothing sent
+        finish_step(step.pk, worker=worker, attempt=step.attempt, ok=False, message=_("Aborted before it started."))
+        return None
     return step
 
 

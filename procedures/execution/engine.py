@@ -3,7 +3,7 @@
 ``execute_step(step_id)`` is what every dispatch mode calls (thread pool, Celery task, ``run_step``
 command). It claims the step in the database (so nothing runs twice), heartbeats while it works, runs the
 step's command on each of its hosts in parallel (fan-out: a ``StepHostResult`` per host), streams output
-line by line into ``RunLogLine`` through ``StepLog`` (run-wide ``seq``, batched raw inserts on a flusher
+in blocks into ``RunLogLine`` through ``StepLog`` (run-wide ``seq``, batched raw inserts on a flusher
 thread), kills the remote process group on time-out or abort and verifies it is gone, then hands the
 verdict to ``services.finish_step``.
 """
@@ -195,13 +195,15 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
             host.state, host.message = HostState.UNREACHABLE, str(e)
             return
         try:
+            on_block = lambda stream, data: steplog.add_block(label, stream, data)  # noqa: E731
             outcome = ssh.execute(
                 conn,
                 ref.command,
-                on_text=lambda stream, text: steplog.add(label, stream, text),
+                on_block=on_block,
                 on_pgid=lambda pgid: services.host_update(host.result_id, pgid=pgid),
                 timeout_s=step.planned.timeout_s,
                 should_abort=beat.abort.is_set,
+                room=steplog.room,
             )
             if outcome.timed_out or outcome.aborted:
                 why = _("time-out after {s} s").format(s=step.planned.timeout_s) if outcome.timed_out else _("abort")
@@ -210,13 +212,15 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                     host=label,
                 )
                 killed = _kill(host, outcome.pgid)
-                ssh.drain(outcome, lambda stream, text: steplog.add(label, stream, text))
+                ssh.drain(outcome, on_block)
+                steplog.end_of(label)
                 steplog.system(killed, host=label)
                 host.details["abort_outcome"] = killed
                 host.state = HostState.TIMED_OUT if outcome.timed_out else HostState.ABORTED
                 host.message = f"{why}: {killed}"
                 return
             host.details["exit_code"] = outcome.exit_code
+            steplog.end_of(label)  # a last line without a line break counts for the success rule too
             ok = succeeded(step.planned.success, outcome.exit_code, steplog.output_of(label))
             host.state = HostState.SUCCEEDED if ok else HostState.FAILED
             host.message = _("exit code {code}").format(code=outcome.exit_code)

@@ -1,13 +1,24 @@
 """Pushes what the database already holds to the browsers watching a run, through the channel layer.
 
 The database is the record; a push is only a doorbell with the new lines attached. Every frame sent to a
-browser is a JSON array of messages: ``{"type": "log", "seq", "step", "host", "stream", "text", "ts"}``,
-``{"type": "step", "step", "state", …}`` or ``{"type": "run", "state", …}``. A frame is serialised once
-here and sent as it is to every viewer. Channel layers drop messages when full: viewers notice the hole
-in the sequence numbers and read it back from the database (``procedures.live.consumers``).
+browser is a JSON array of messages: ``{"type": "step", "step", "state", …}``, ``{"type": "run", "state", …}``
+or, for log lines, one ``lines`` message per run of lines that share their step, host and stream::
+
+    {"type": "lines", "seq": 101, "step": 7, "host": "gmx1a (node 1)", "stream": "out",
+     "at": 1764582000123, "text": ["first line", "second line", …]}
+
+The lines are numbered ``seq``, ``seq + 1``, …; ``at`` is the first line's time in milliseconds since the
+epoch, and ``dt`` (present only when the lines' times differ) each line's offset from it in milliseconds;
+``cont`` lists the indexes of lines that continue the line before (a line longer than the stored maximum),
+``esc`` those stored escaped (NUL or bytes that are not UTF-8, as backslash escapes); both only when
+non-empty. A 51-byte line costs about 54 bytes on the wire (it cost 178 as one object per line). A frame is
+serialised once here and sent as it is to every viewer. Channel layers drop messages when full: viewers
+notice the hole in the sequence numbers and read it back from the database (``procedures.live.consumers``).
+The log API (``procedures.views.logs``) answers with the same ``lines`` messages.
 """
 
 import asyncio
+import datetime
 import json
 import logging
 import os
@@ -41,16 +52,88 @@ def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
     _serving_loop = loop
 
 
-def log_message(seq, step_id, host, stream, text, at) -> dict:
-    return {
-        "type": "log",
-        "seq": seq,
-        "step": step_id,
-        "host": host,
-        "stream": stream,
-        "text": text,
-        "ts": at.isoformat() if hasattr(at, "isoformat") else str(at),
-    }
+def _ms(at) -> int:
+    return round(at.timestamp() * 1000)
+
+
+def lines_messages(rows, limit: int = 0) -> list[dict]:
+    """``lines`` messages for ``(seq, step, host, stream, text, at, continued, escaped)`` rows in seq order.
+
+    A message ends where the step, host or stream changes, where a seq is skipped (a page of one step's lines),
+    or after ``limit`` lines.
+    """
+    out: list[dict] = []
+    key = None
+    texts = times = cont = esc = None
+    next_seq = 0
+    for seq, step, host, stream, text, at, continued, escaped in rows:
+        if (step, host, stream) != key or seq != next_seq or (limit and len(texts) >= limit):
+            _close(out, texts, times, cont, esc)
+            key, texts, times, cont, esc = (step, host, stream), [], [], [], []
+            out.append({"type": "lines", "seq": seq, "step": step, "host": host, "stream": stream})
+        if continued:
+            cont.append(len(texts))
+        if escaped:
+            esc.append(len(texts))
+        texts.append(text)
+        times.append(at)
+        next_seq = seq + 1
+    _close(out, texts, times, cont, esc)
+    return out
+
+
+def _close(out, texts, times, cont, esc) -> None:
+    if not out or texts is None:
+        return
+    message = out[-1]
+    base = _ms(times[0])
+    message["at"] = base
+    if times[-1] != times[0] or any(t != times[0] for t in times):
+        message["dt"] = [_ms(t) - base for t in times]
+    message["text"] = texts
+    if cont:
+        message["cont"] = cont
+    if esc:
+        message["esc"] = esc
+
+
+def chunk_message(step_id, chunk, start: int = 0, stop: int | None = None) -> dict:
+    """One ``lines`` message for lines ``start:stop`` of a log writer's chunk (one host, stream and time)."""
+    texts = chunk.texts if start == 0 and stop is None else chunk.texts[start:stop]
+    stop = start + len(texts)
+    message = {"type": "lines", "seq": chunk.first + start, "step": step_id, "host": chunk.host,
+               "stream": chunk.stream, "at": _ms(chunk.at), "text": texts}  # fmt: skip
+    if chunk.continued:
+        if cont := sorted(i - start for i in chunk.continued if start <= i < stop):
+            message["cont"] = cont
+    if chunk.escaped:
+        if esc := sorted(i - start for i in chunk.escaped if start <= i < stop):
+            message["esc"] = esc
+    return message
+
+
+def expand(messages: list[dict]) -> list[dict]:
+    """A frame's messages with each ``lines`` message as one ``log`` message per line (what a reader sees).
+
+    ``{"type": "log", "seq", "step", "host", "stream", "text", "ts", "continued", "escaped"}``; for tests and the
+    benchmarks' viewers (the browser does the same in ``run_live.js``).
+    """
+    out = []
+    for m in messages:
+        if m.get("type") != "lines":
+            out.append(m)
+            continue
+        dt, cont, esc = m.get("dt"), set(m.get("cont", ())), set(m.get("esc", ()))
+        for i, text in enumerate(m["text"]):
+            at = m["at"] + (dt[i] if dt else 0)
+            out.append({"type": "log", "seq": m["seq"] + i, "step": m["step"], "host": m["host"],
+                        "stream": m["stream"], "text": text, "ts": _iso(at), "continued": i in cont,
+                        "escaped": i in esc})  # fmt: skip
+    return out
+
+
+def _iso(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def frame(messages: list[dict]) -> str:
@@ -114,14 +197,39 @@ def _keep(task) -> None:
 
 
 def publish_lines(run_id: int, rows: list[tuple]) -> None:
-    """``rows`` as ``store_lines`` stores them: (run, step, attempt, host, seq, stream, text, at)."""
+    """``rows`` as ``store_lines`` stores them: (run, step, attempt, host, seq, stream, text, at[, cont, esc])."""
     # A burst goes out as pushes of at most MAX_PUSH_LINES lines, each serialised once for every viewer: a
     # single "gap" notice instead made each viewer read the burst back from the database, which took 10× the
     # step's own time with 20 viewers of a 100,000-line step (benchmarks/README.md, throughput).
     for i in range(0, len(rows), MAX_PUSH_LINES):
         part = rows[i : i + MAX_PUSH_LINES]
-        messages = [log_message(r[4], r[1], r[3], r[5], r[6], r[7]) for r in part]
-        _group_send(run_id, {"type": "run.lines", "first": part[0][4], "last": part[-1][4], "frame": frame(messages)})
+        messages = lines_messages(
+            (r[4], r[1], r[3], r[5], r[6], r[7], *(r[8:10] if len(r) >= 10 else (False, False))) for r in part
+        )
+        _send_lines(run_id, part[0][4], part[-1][4], messages)
+
+
+def publish_chunks(run_id: int, step_id, chunks) -> None:
+    """The log writer's chunks (``logwriter.Chunk``: lines of one host and stream that arrived together)."""
+    messages, count, first = [], 0, None
+    for chunk in chunks:
+        start, size = 0, len(chunk.texts)
+        while start < size:
+            take = min(size - start, MAX_PUSH_LINES - count)
+            messages.append(chunk_message(step_id, chunk, start, start + take))
+            if first is None:
+                first = chunk.first + start
+            start += take
+            count += take
+            if count >= MAX_PUSH_LINES:
+                _send_lines(run_id, first, first + count - 1, messages)
+                messages, count, first = [], 0, None
+    if messages:
+        _send_lines(run_id, first, first + count - 1, messages)
+
+
+def _send_lines(run_id: int, first: int, last: int, messages: list[dict]) -> None:
+    _group_send(run_id, {"type": "run.lines", "first": first, "last": last, "frame": frame(messages)})
 
 
 def publish_state(run_id: int, message: dict, *, upto: int) -> None:

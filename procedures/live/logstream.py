@@ -3,11 +3,11 @@
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from procedures.live.emitter import frame, log_message, run_message, step_message
+from procedures.live.emitter import frame, lines_messages, run_message, step_message
 from procedures.models import ProcedureRun, RunLogLine
 
 BATCH = 2000
-FIELDS = ("seq", "step_id", "host", "stream", "text", "at")
+FIELDS = ("seq", "step_id", "host", "stream", "text", "at", "continued", "escaped")
 
 
 RUN_WIDE = "run"  # ``step=RUN_WIDE``: only the lines that belong to no step (the run-wide log)
@@ -22,8 +22,9 @@ def _lines(run_id: int, step: int | str | None):
 
 
 def messages_after(run_id: int, after: int, limit: int = BATCH, *, step: int | str | None = None) -> list[dict]:
+    """``lines`` messages (``procedures.live.emitter``) of the next ``limit`` lines after ``after``."""
     rows = _lines(run_id, step).filter(seq__gt=after).order_by("seq").values_list(*FIELDS)[:limit]
-    return [log_message(*row) for row in rows]
+    return lines_messages(rows)
 
 
 def messages_before(run_id: int, before: int, limit: int = BATCH, *, step: int | str | None = None) -> list[dict]:
@@ -32,13 +33,13 @@ def messages_before(run_id: int, before: int, limit: int = BATCH, *, step: int |
     if before:
         lines = lines.filter(seq__lt=before)
     rows = list(lines.order_by("-seq").values_list(*FIELDS)[:limit])
-    return [log_message(*row) for row in reversed(rows)]
+    return lines_messages(reversed(rows))
 
 
 def search(run_id: int, query: str, limit: int = 200, *, step: int | str | None = None) -> list[dict]:
     """Lines containing ``query`` (case-insensitive), oldest first: the log's search box."""
     rows = _lines(run_id, step).filter(text__icontains=query).order_by("seq").values_list(*FIELDS)[:limit]
-    return [log_message(*row) for row in rows]
+    return lines_messages(rows)
 
 
 def frame_after(run_id: int, after: int, limit: int = BATCH) -> tuple[str, int, int]:
@@ -46,7 +47,8 @@ def frame_after(run_id: int, after: int, limit: int = BATCH) -> tuple[str, int, 
     messages = messages_after(run_id, after, limit)
     if not messages:
         return "", after, 0
-    return frame(messages), messages[-1]["seq"], len(messages)
+    tail = messages[-1]
+    return frame(messages), tail["seq"] + len(tail["text"]) - 1, sum(len(m["text"]) for m in messages)
 
 
 def text_chunk(run_id: int, after: int, limit: int = 5000, *, step: int | str | None = None) -> tuple[str, int]:

@@ -1,14 +1,24 @@
 """Log lines of a run: one row per line, numbered run-wide by ``seq`` (unique), written in batches with raw SQL.
 
-Rows are inserted by ``procedures.execution.logwriter.StepLog`` through ``store_lines`` (``executemany``, never one ORM
-object per line: saving rows one by one cannot keep up with a flooding command). Readers page by ``seq``:
-everything after the last one seen.
+Rows are inserted by ``procedures.execution.logwriter.StepLog`` through ``store_lines`` (``executemany`` or
+``COPY``, never one ORM object per line: an ORM object per line cost more than the command itself). Readers page
+by ``seq``: everything after the last one seen.
+
+Every byte a command prints is kept. A line longer than ``LINE_MAX`` bytes is cut into pieces, each piece after
+the first marked ``continued``. A line that is not UTF-8 or holds a NUL (PostgreSQL refuses NUL in text, and a
+refused batch would lose every later line) is stored ``escaped``: a backslash doubled, every other offending byte
+as ``\\xHH``; ``raw_bytes`` turns it back into the bytes printed.
 """
+
+import re
 
 from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from procedures.choices import Stream
+
+LINE_MAX = 65536  # bytes of one stored line; the rest of a longer line follows as continuation lines
+COLUMNS = "run_id, step_id, attempt, host, seq, stream, text, at, continued, escaped"
 
 
 class RunLogLineQuerySet(models.QuerySet):
@@ -33,6 +43,8 @@ class RunLogLine(models.Model):
     stream = models.CharField(_("stream"), max_length=3, choices=Stream.choices)
     text = models.TextField(_("text"))
     at = models.DateTimeField(_("when"))
+    continued = models.BooleanField(_("continues the line before"), default=False)
+    escaped = models.BooleanField(_("bytes shown escaped"), default=False)
     objects = RunLogLineQuerySet.as_manager()
 
     class Meta:
@@ -46,32 +58,62 @@ class RunLogLine(models.Model):
     def as_wire(self) -> dict:
         return {"seq": self.seq, "step": self.step_id, "host": self.host, "stream": self.stream, "text": self.text}
 
+    @property
+    def raw(self) -> bytes:
+        """The bytes the command printed on this line (without the line break)."""
+        return raw_bytes(self.text, self.escaped)
 
-def store_lines(rows: list[tuple]) -> None:
-    """Insert ``(run_id, step_id, attempt, host, seq, stream, text, at)`` tuples (PostgreSQL: COPY; else executemany).
 
-    Runs on the caller's thread connection in autocommit (a transaction per batch), never inside a state
-    transaction, so lines survive whatever happens to the step afterwards.
+def escape(raw: bytes) -> str:
+    r"""Bytes that are not clean UTF-8 text as text that says every byte: ``\\`` for ``\``, ``\xHH`` for the others."""
+    return raw.replace(b"\\", b"\\\\").replace(b"\0", b"\\x00").decode("utf-8", "backslashreplace")
+
+
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})")
+
+
+def raw_bytes(text: str, escaped: bool) -> bytes:
+    """The inverse of ``escape`` (for an escaped line), else the line's UTF-8."""
+    if not escaped:
+        return text.encode()
+    out, pos = bytearray(), 0
+    for m in _ESCAPE.finditer(text):
+        out += text[pos : m.start()].encode()
+        out += b"\\" if m.group(1) == "\\" else bytes([int(m.group(1)[1:], 16)])
+        pos = m.end()
+    out += text[pos:].encode()
+    return bytes(out)
+
+
+def store_lines(rows) -> None:
+    """Insert ``(run_id, step_id, attempt, host, seq, stream, text, at[, continued, escaped])`` tuples.
+
+    PostgreSQL: ``COPY``; else ``executemany``. Runs on the caller's thread connection in autocommit (a transaction
+    per batch), never inside a state transaction, so lines survive whatever happens to the step afterwards.
     """
+    insert_rows([row if len(row) == 10 else (*row, False, False) for row in rows])
+
+
+def insert_rows(rows: list[tuple]) -> None:
+    """``store_lines`` for rows that carry all ten fields (the log writer's)."""
     if not rows:
         return
     table = connection.ops.quote_name(RunLogLine._meta.db_table)
-    columns = "run_id, step_id, attempt, host, seq, stream, text, at"
     if connection.vendor == "postgresql":
         # COPY: executemany cost 46 µs a line on PostgreSQL, 9× COPY (benchmarks/README.md, persistence).
         # Database errors (a seq taken meanwhile) still arrive as Django's IntegrityError.
         with connection.cursor() as cursor, connection.wrap_database_errors:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         return
-    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608 (no user input)
+    sql = f"INSERT INTO {table} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
     adapt, adapted = connection.ops.adapt_datetimefield_value, {}
 
-    def at(value):  # the lines of one chunk share their time: adapt each time once
+    def at(value):  # the lines of one block share their time: adapt each time once
         if value not in adapted:
             adapted[value] = adapt(value)
         return adapted[value]
 
     with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not per row
-        cursor.executemany(sql, [(*row[:7], at(row[7])) for row in rows])
+        cursor.executemany(sql, [(*row[:7], at(row[7]), row[8], row[9]) for row in rows])

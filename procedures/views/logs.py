@@ -2,8 +2,10 @@
 
 The run page shows the tail of each step first and loads earlier lines as the reader scrolls up
 (``before=``), so a million-line step opens as fast as a short one and nothing is cut off; the websocket
-brings what follows, and a hole it leaves is read back with ``after=``. Same rule as everywhere: a role in
-the run's domain, or 404 (and no session at all: the log-in page, from ``portal.middleware``).
+brings what follows, and a hole it leaves is read back with ``after=``. The answer is
+``{"lines": [...], "last_seq": N}`` with the websocket's own ``lines`` messages (``procedures.live.emitter``).
+Same rule as everywhere: a role in the run's domain, or 404 (and no session at all: the log-in page, from
+``portal.middleware``).
 """
 
 from django.http import JsonResponse, StreamingHttpResponse
@@ -45,7 +47,7 @@ class RunLogView(View):
         else:
             messages = logstream.messages_after(run.pk, after, limit, step=step)
         return JsonResponse(
-            {"messages": messages, "last_seq": RunLogLine.objects.last_seq(run.pk)},
+            {"lines": messages, "last_seq": RunLogLine.objects.last_seq(run.pk)},
             json_dumps_params={"ensure_ascii": False},
         )
 

@@ -71,13 +71,35 @@
     return queue;
   }
 
+  /* A frame is a JSON array of messages; log lines come as one "lines" message per run of lines sharing their
+   * step, host and stream: {type: "lines", seq, step, host, stream, at, dt?, text: [...], cont?, esc?} (the
+   * lines are numbered seq, seq + 1, …; cont and esc list the indexes of continuation and escaped lines).
+   * expand() makes one {type: "log", seq, step, host, stream, text, cont, esc} per line. */
+  function expand(messages) {
+    const out = [];
+    for (const m of messages) {
+      if (m.type !== "lines") {
+        out.push(m);
+        continue;
+      }
+      const cont = new Set(m.cont || []);
+      const esc = new Set(m.esc || []);
+      for (let i = 0; i < m.text.length; i++) {
+        out.push({ type: "log", seq: m.seq + i, step: m.step, host: m.host, stream: m.stream, text: m.text[i],
+                   cont: cont.has(i), esc: esc.has(i) }); // prettier-ignore
+      }
+    }
+    return out;
+  }
+
   async function fetchJson(params) {
     const response = await fetch(logUrl + "?" + new URLSearchParams(params), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
     if (!response.ok || response.redirected) throw new Error("log API answered " + response.status);
-    return response.json();
+    const data = await response.json();
+    return { messages: expand(data.lines || []), last_seq: data.last_seq };
   }
 
   /* Lines */
@@ -102,7 +124,7 @@
 
   function lineElement(m, query) {
     const line = document.createElement("span");
-    line.className = "line " + m.stream;
+    line.className = "line " + m.stream + (m.cont ? " cont" : "") + (m.esc ? " esc" : "");
     line.dataset.seq = m.seq;
     if (m.host) {
       const host = document.createElement("span");
@@ -435,7 +457,7 @@
   }
 
   async function onFrame(text) {
-    const messages = JSON.parse(text);
+    const messages = expand(JSON.parse(text));
     const logs = messages.filter((m) => m.type === "log" && m.seq > last);
     if (logs.length && logs[0].seq > last + 1) await fillGap(logs[0].seq - 1); // a hole: the database has it
     show(logs);

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clusters.choices import DomainRoleName
 from procedures import services
+from procedures.live import emitter
 from procedures.models.logs import store_lines
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.runs import command_step, host_ref, make_plan
@@ -46,7 +47,7 @@ def body(response) -> str:
 
 def seqs(response) -> list[int]:
     assert response.status_code == 200, response.content
-    return [m["seq"] for m in response.json()["messages"]]
+    return [m["seq"] for m in emitter.expand(response.json()["lines"])]
 
 
 def test_lines_after_a_seq_come_in_order_with_every_field(client, logged_run):
@@ -54,7 +55,7 @@ def test_lines_after_a_seq_come_in_order_with_every_field(client, logged_run):
     client.force_login(w.viewer)
     response = get_log(client, run, after=3, limit=2)
     assert seqs(response) == [4, 5]
-    first = response.json()["messages"][0]
+    first = emitter.expand(response.json()["lines"])[0]
     assert first == {**first, "type": "log", "step": one.pk, "host": "gmx1a (node 1)", "stream": "err"}
     assert first["text"] == "one line 4" and first["ts"]
     assert response.json()["last_seq"] == 10

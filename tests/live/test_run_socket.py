@@ -53,7 +53,7 @@ async def receive_until(ws, last_seq: int, timeout: float = 10) -> list[dict]:
     """Every message up to the log line ``last_seq``, in the order received."""
     messages = []
     while not any(m["type"] == "log" and m["seq"] >= last_seq for m in messages):
-        messages.extend(json.loads(await ws.receive_from(timeout=timeout)))
+        messages.extend(emitter.expand(json.loads(await ws.receive_from(timeout=timeout))))
     return messages
 
 
@@ -122,7 +122,7 @@ async def test_state_changes_follow_the_lines_written_before_them(operator, doma
     await database_sync_to_async(emitter.publish_run)(run.pk)
     messages = await receive_until(ws, 3)
     while not any(m["type"] == "run" for m in messages):
-        messages.extend(json.loads(await ws.receive_from(timeout=5)))
+        messages.extend(emitter.expand(json.loads(await ws.receive_from(timeout=5))))
     assert [m["type"] for m in messages] == ["log", "log", "log", "run"]
     assert messages[-1]["state"] == "planned"
     await ws.disconnect()
@@ -136,7 +136,7 @@ async def test_after_the_backlog_a_viewer_learns_the_current_state_of_the_run_an
     assert (await ws.connect())[0]
     messages = await receive_until(ws, 3)
     while not any(m["type"] == "run" for m in messages):
-        messages.extend(json.loads(await ws.receive_from(timeout=5)))
+        messages.extend(emitter.expand(json.loads(await ws.receive_from(timeout=5))))
     assert [m["type"] for m in messages] == ["log", "log", "log", "run", "step", "step"]
     assert [(m["key"], m["state"]) for m in messages[4:]] == [("one", "pending"), ("two", "pending")]
     await ws.disconnect()

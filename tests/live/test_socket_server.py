@@ -127,7 +127,7 @@ class RunSocketOverRedisTest(ChannelsLiveServerTestCase):
     def receive(self, ws, *, upto: int, into: list, timeout: float = 60) -> list:
         """Log messages until the one numbered ``upto`` (state messages are kept apart)."""
         while not into or into[-1]["seq"] < upto:
-            for message in json.loads(ws.recv(timeout=timeout)):
+            for message in emitter.expand(json.loads(ws.recv(timeout=timeout))):
                 if message["type"] == "log":
                     into.append(message)
         return into

@@ -69,7 +69,8 @@ class GroupListener(threading.Thread):
         self.join(30)
 
     def pushed_seqs(self) -> list[int]:
-        return [m["seq"] for e in self.events if e["type"] == "run.lines" for m in json.loads(e["frame"])]
+        frames = [json.loads(e["frame"]) for e in self.events if e["type"] == "run.lines"]
+        return [m["seq"] for f in frames for m in emitter.expand(f)]
 
 
 def test_a_step_run_by_the_celery_worker_streams_every_line_once_in_order_to_a_websocket(
@@ -98,7 +99,7 @@ def test_a_step_run_by_the_celery_worker_streams_every_line_once_in_order_to_a_w
         services.start_run(run.pk, user=w.operator)  # after commit: the doorbell goes to the worker's queue
         while not any(m["type"] == "run" and m["state"] in SETTLED for m in messages):
             try:
-                messages.extend(json.loads(ws.recv(timeout=90)))
+                messages.extend(emitter.expand(json.loads(ws.recv(timeout=90))))
             except TimeoutError:
                 pytest.fail(f"no more messages; worker log:\n{worker.log()[-3000:]}\ndaphne:\n{daphne_server.log()}")
     listener.stop()

@@ -56,12 +56,13 @@ def test_fan_out_step_streams_each_hosts_lines_and_completes(run_world):
 
 def test_multibyte_character_split_across_reads_stays_whole(run_world):
     w = run_world
-    # 65535 ASCII bytes, then a 3-byte character: the channel's 64 KiB reads split it.
-    cmd = "head -c 65535 /dev/zero | tr '\\0' a; printf '日本\\n'"
+    # Ten lines of 20,000 three-byte characters (60,000 bytes each): the channel's reads (SSH packets of at
+    # most 32 KiB, blocks of at most 64 KiB) end inside characters again and again.
+    cmd = "for i in 1 2 3 4 5 6 7 8 9 10; do head -c 20000 /dev/zero | tr '\\0' a | sed 's/a/日/g'; echo; done"
     run = plan_and_start(w, [command_step("split", [host_ref(w.node1, cmd)])])
     run = wait_until(settled(run.pk, RunState.COMPLETED, RunState.WAITING))
     assert run.state == RunState.COMPLETED
-    assert lines(run, stream=Stream.STDOUT) == ["a" * 65535 + "日本"]
+    assert lines(run, stream=Stream.STDOUT) == ["日" * 20000] * 10
 
 
 def test_failing_step_stops_the_run_and_retry_runs_it_again(run_world):
