@@ -52,7 +52,7 @@ SMOKE = {
     "timeout": 60,
 }
 EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step")
-PRODUCTION_FIGURES = ("persistence", "latency")
+PRODUCTION_FIGURES = ("throughput", "persistence", "latency")
 # The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else the
 # machine's own on the standard ports. The test suite's smoke run (tests/bench) passes servers it started itself.
 PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -188,6 +188,7 @@ def main(argv=None) -> int:
     figures: dict = {}
     if "throughput" in wanted:
         figures["throughput"] = part(embedded, "throughput")
+        figures["throughput_production"] = part(production, "throughput")
     if "persistence" in wanted:
         figures["persistence"] = {
             "sqlite": part(embedded, "persistence"),

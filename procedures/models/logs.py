@@ -43,8 +43,8 @@ class RunLogLine(models.Model):
     stream = models.CharField(_("stream"), max_length=3, choices=Stream.choices)
     text = models.TextField(_("text"))
     at = models.DateTimeField(_("when"))
-    continued = models.BooleanField(_("continues the line before"), default=False)
-    escaped = models.BooleanField(_("bytes shown escaped"), default=False)
+    continued = models.BooleanField(_("continues the line before"), default=False, db_default=False)
+    escaped = models.BooleanField(_("bytes shown escaped"), default=False, db_default=False)
     objects = RunLogLineQuerySet.as_manager()
 
     class Meta:
