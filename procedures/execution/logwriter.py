@@ -144,21 +144,18 @@ class StepLog:
             state = self._streams[(host, stream)] = _Stream()
         buf = state.tail + data if state.tail else data  # the tail is below line_max: no quadratic growth
         end = buf.rfind(b"\n")
-        pieces: list[bytes] = []
+        lines, pieces = b"", []
         if end >= 0:
-            raw_lines = buf[:end].split(b"\n")
-            buf = buf[end + 1 :]
-        else:
-            raw_lines = []
+            lines, buf = buf[:end], buf[end + 1 :]
         while len(buf) > self.line_max:  # a line without a break yet: hand on what fills a line
             cut = _cut(buf, self.line_max)
             pieces.append(buf[:cut])
             buf = buf[cut:]
         state.tail = buf
-        if raw_lines:
-            self._hand_on(host, stream, state, raw_lines, whole=True)
+        if end >= 0:
+            self._hand_on(host, stream, state, lines)
         if pieces:
-            self._hand_on(host, stream, state, pieces, whole=False)
+            self._hand_on(host, stream, state, b"\n".join(pieces), whole=False)
 
     def add(self, host: str, stream: str, chunk: str) -> None:
         """Text instead of bytes (tests, the benchmarks)."""
@@ -173,7 +170,7 @@ class StepLog:
         state = self._streams.get((host, stream))
         if state is not None and state.tail:
             tail, state.tail = state.tail, b""
-            self._hand_on(host, stream, state, [tail], whole=True, broken=False)
+            self._hand_on(host, stream, state, tail, broken=False)
 
     def system(self, text: str, host: str = "") -> None:
         with self._lock:
@@ -189,21 +186,24 @@ class StepLog:
         return self._room.wait(wait) if wait else False
 
     def _hand_on(
-        self, host: str, stream: str, state: _Stream, raw_lines: list[bytes], *, whole: bool, broken: bool = True
+        self, host: str, stream: str, state: _Stream, joined: bytes, *, whole: bool = True, broken: bool = True
     ) -> None:
-        """Lines of one block, in order. ``whole``: lines, not pieces of a long line; ``broken``: each ended
-        with a line break (not so the last output of a command)."""
-        joined = b"\n".join(raw_lines)
+        """The lines of one block, separated by line breaks, in order. ``whole``: lines, not pieces of a long
+        line; ``broken``: each ended with a line break (not so the last output of a command)."""
         escaped: set[int] = set()
+        raw_lines = None
         try:
             if b"\0" in joined:
                 raise UnicodeDecodeError("utf-8", joined, 0, 1, "NUL")
             texts = joined.decode().split("\n")  # the usual case: one decode and one split per block
         except UnicodeDecodeError:
+            raw_lines = joined.split(b"\n")
             texts, escaped = _texts(raw_lines)
         cont: set[int] = set()
-        if whole and len(joined) > self.line_max:  # a line in the block may be longer than a stored line
-            texts, escaped, cont = self._capped(texts, raw_lines, escaped)
+        if whole and len(joined) > self.line_max and max(map(len, texts)) > self.line_max // 4:
+            raw_lines = raw_lines or joined.split(b"\n")  # a line may be longer than a stored line: measure
+            if max(map(len, raw_lines)) > self.line_max:
+                texts, escaped, cont = self._capped(texts, raw_lines, escaped)
         if whole and broken and b"\r" in joined:  # CR LF line ends: the CR is part of the line break
             texts = [t[:-1] if t.endswith("\r") else t for t in texts]
         if state.continues:

@@ -34,17 +34,20 @@ def smoke(tmp_path_factory, postgresql_admin_url, redis_url):
 
 
 def viewers_of(figure: dict) -> list[dict]:
+    """The viewers' summaries (benchmarks.figures.viewers_summary), one per pass."""
     passes = figure.get("passes") or [figure]
-    return [v for p in passes for v in p["viewers"]]
+    return [p["viewers"] for p in passes]
 
 
 def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
     f = smoke["figures"]
-    assert set(f) == {"throughput", "persistence", "latency", "concurrency", "big_step"}
+    assert set(f) == {"throughput", "throughput_production", "persistence", "latency", "concurrency", "big_step"}
     assert {"nproc", "cpu_model", "python"} <= set(smoke["machine"])
     t = f["throughput"]
     assert t["portal_s"] > 0 and t["fabric_s"] > 0 and t["ssh_s"] > 0
     assert t["ratio_vs_fabric"] and t["ratio_vs_ssh"]
+    assert t["portal_1_viewer"]["ratio_vs_fabric"] and t["wire_bytes_per_line"]
+    assert f["throughput_production"]["ratio_vs_fabric"] and f["throughput_production"]["wire_bytes_per_line"]
     assert f["persistence"]["sqlite"]["ratio_vs_executemany"]
     assert f["persistence"]["postgresql"]["ratio_vs_copy"]
     for lines in ("sqlite", "postgresql"):
@@ -64,14 +67,16 @@ def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
 def test_each_viewer_got_every_line_once_and_in_order(smoke):
     f = smoke["figures"]
     t = f["throughput"]
-    viewers = viewers_of(t)
-    assert len(viewers) == t["viewers"] * t["repeats"]
-    assert {v["out_lines"] for v in viewers} == {t["lines"]}
-    assert all(v["duplicates"] == 0 and v["holes"] == 0 and v["all_once_in_order"] for v in viewers)
+    for figure in (t, f["throughput_production"]):
+        viewers = viewers_of(figure)
+        assert sum(v["count"] for v in viewers) == figure["viewers"] * figure["repeats"]
+        assert all(v["out_lines"] == [figure["lines"]] for v in viewers)
+        assert all(v["duplicates"] == 0 and v["holes"] == 0 and v["all_once_in_order"] for v in viewers)
     for profile in ("embedded", "production"):
         for rate in ("slow", "fast"):
             figure = f["latency"][profile][rate]
-            assert [v["out_lines"] for v in figure["viewers"]] == [figure["lines"]] * smoke["sizes"]["viewers"]
+            assert figure["viewers"]["out_lines"] == [figure["lines"]]
+            assert figure["viewers"]["count"] == smoke["sizes"]["viewers"]
             assert figure["viewers_all_lines_once_in_order"]
 
 
