@@ -99,7 +99,7 @@ def _close(out, texts, times, cont, esc) -> None:
 
 def chunk_message(step_id, chunk, start: int = 0, stop: int | None = None) -> dict:
     """One ``lines`` message for lines ``start:stop`` of a log writer's chunk (one host, stream and time)."""
-    texts = chunk.texts if start == 0 and stop is None else chunk.texts[start:stop]
+    texts = chunk.texts[start:stop]
     stop = start + len(texts)
     message = {"type": "lines", "seq": chunk.first + start, "step": step_id, "host": chunk.host,
                "stream": chunk.stream, "at": _ms(chunk.at), "text": texts}  # fmt: skip
@@ -210,22 +210,44 @@ def publish_lines(run_id: int, rows: list[tuple]) -> None:
 
 
 def publish_chunks(run_id: int, step_id, chunks) -> None:
-    """The log writer's chunks (``logwriter.Chunk``: lines of one host and stream that arrived together)."""
-    messages, count, first = [], 0, None
+    """The log writer's chunks (``logwriter.Chunk``: lines of one host and stream that arrived together).
+
+    Consecutive chunks of one host and stream become one message (their times as offsets): a paced command
+    hands on a chunk per line, and a message per line cost the viewers as much as the old format did.
+    """
+    messages: list[dict] = []
+    count, first, current = 0, None, None
     for chunk in chunks:
         start, size = 0, len(chunk.texts)
         while start < size:
             take = min(size - start, MAX_PUSH_LINES - count)
-            messages.append(chunk_message(step_id, chunk, start, start + take))
+            if current is not None and current["host"] == chunk.host and current["stream"] == chunk.stream:
+                _extend(current, chunk, start, start + take)
+            else:
+                current = chunk_message(step_id, chunk, start, start + take)
+                messages.append(current)
             if first is None:
                 first = chunk.first + start
             start += take
             count += take
             if count >= MAX_PUSH_LINES:
                 _send_lines(run_id, first, first + count - 1, messages)
-                messages, count, first = [], 0, None
+                messages, count, first, current = [], 0, None, None
     if messages:
         _send_lines(run_id, first, first + count - 1, messages)
+
+
+def _extend(message: dict, chunk, start: int, stop: int) -> None:
+    """Lines ``start:stop`` of ``chunk`` appended to ``message`` (same host and stream, the next seq numbers)."""
+    offset = len(message["text"])
+    message["text"].extend(chunk.texts[start:stop])  # chunk_message made the list: it is the message's own
+    delta = _ms(chunk.at) - message["at"]
+    if delta or "dt" in message:
+        message.setdefault("dt", [0] * offset).extend([delta] * (stop - start))
+    for key, marks in (("cont", chunk.continued), ("esc", chunk.escaped)):
+        if marks:
+            if found := sorted(i - start + offset for i in marks if start <= i < stop):
+                message.setdefault(key, []).extend(found)
 
 
 def _send_lines(run_id: int, first: int, last: int, messages: list[dict]) -> None:
