@@ -6,11 +6,12 @@ the remote process group is known still kills it, a step already being aborted n
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
 from procedures.execution import engine, ssh
-from procedures.models import ProcedureRun, RunLogLine, StepHostResult
+from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.models.logs import LINE_MAX
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
 
@@ -94,7 +95,11 @@ def test_a_step_whose_run_is_being_aborted_is_never_started(run_world, lab_ssh):
     with override_settings(PORTAL_DISPATCH="none"):  # started, but no worker has claimed it yet
         services.start_run(run.pk, user=w.operator)
     step = run.steps.get()
-    services.abort_run(run.pk, user=w.operator2, reason="wrong cluster")  # comes before any worker
+    # An abort recorded while the step waits for its worker (what abort_run records for a step it believes a
+    # living worker holds); the worker's claim comes after it.
+    now = timezone.now()
+    ProcedureRun.objects.filter(pk=run.pk).update(abort_requested_at=now, abort_reason="wrong", aborted_by=w.operator2)
+    StepRun.objects.filter(pk=step.pk).update(abort_requested_at=now, abort_requested_by=w.operator2)
     assert engine.execute_step(step.pk, attempt=step.attempt) is None
     run.refresh_from_db()
     step.refresh_from_db()
