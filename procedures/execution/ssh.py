@@ -1,11 +1,11 @@
 """SSH connections with pinned host keys, and a fast command runner on Fabric's connection.
 
 Fabric's ``Connection`` auto-adds any host key and never reads known_hosts; here the inventory's stored key
-is loaded into the paramiko client and every other key is refused *before* the first ``open()``. Commands are read straight from the paramiko channel in large blocks, stdout and stderr
-apart, and handed on as bytes (the log writer splits and decodes them, so a UTF-8 character split across
-blocks stays whole), with a time-out and an abort checked on every turn of the loop, and an abort that kills
-the remote command's processes over a second connection (closing the channel alone leaves them running on
-the node).
+is loaded into the paramiko client and every other key is refused *before* the first ``open()``. Commands
+are read straight from the paramiko channel in large blocks, stdout and stderr apart, and handed on as bytes
+(the log writer splits and decodes them, so a UTF-8 character split across blocks stays whole), with a
+time-out and an abort checked on every turn of the loop, and an abort that kills the remote command's
+processes over a second connection (closing the channel alone leaves them running on the node).
 """
 
 from __future__ import annotations
