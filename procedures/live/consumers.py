@@ -149,10 +149,6 @@ class RunConsumer(AsyncWebsocketConsumer):
                 return
         await self.catch_up()  # a push went missing on the way; the database has every line
 
-    async def run_gap(self, event):
-        self.seen_push = True
-        await self.catch_up()
-
     async def run_state(self, event):
         self.seen_push = True
         await self.catch_up(upto=event["upto"])

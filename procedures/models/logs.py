@@ -22,9 +22,6 @@ COLUMNS = "run_id, step_id, attempt, host, seq, stream, text, at, continued, esc
 
 
 class RunLogLineQuerySet(models.QuerySet):
-    def after(self, run_id: int, seq: int):
-        return self.filter(run_id=run_id, seq__gt=seq).order_by("seq")
-
     def last_seq(self, run_id: int) -> int:
         return self.filter(run_id=run_id).aggregate(m=models.Max("seq"))["m"] or 0
 
@@ -54,9 +51,6 @@ class RunLogLine(models.Model):
 
     def __str__(self):
         return f"{self.seq} {self.text[:60]}"
-
-    def as_wire(self) -> dict:
-        return {"seq": self.seq, "step": self.step_id, "host": self.host, "stream": self.stream, "text": self.text}
 
     @property
     def raw(self) -> bytes:
