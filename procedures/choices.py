@@ -94,3 +94,22 @@ STEP_COLOURS = {
     StepState.INTERRUPTED: "danger",
     StepState.SKIPPED: "secondary",
 }
+
+
+class DutyRecordState(models.TextChoices):
+    """A duty done outside the portal: recorded by one person, counted once a second person signs it off."""
+
+    PENDING = "pending", _("Awaiting sign-off")
+    CONFIRMED = "confirmed", _("Signed off")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ExportKind(models.TextChoices):
+    DOMAIN_CSV = "domain_csv", _("Domain report (CSV)")
+    DOMAIN_PDF = "domain_pdf", _("Domain report (PDF)")
+    CHANGE_RECORD = "change_record", _("Change record (PDF)")
+
+
+# The engine logs the ``cmviewcl`` output of its package-owner check under this host label, so that the domain
+# report can show which node ran the package when a run last looked.
+PACKAGE_VIEW_HOST = "cmviewcl@{node}"

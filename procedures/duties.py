@@ -1,36 +1,83 @@
 """The domain's standing ``mhs_nadr_cfg TCP OFF`` duty (K.5 A-N1, B-46, B-N1, C-40, C-N1).
 
 Once any Groupmax server of an address-management domain is clustered, every mail server of that domain,
-clustered or standalone, needs ``mhs_nadr_cfg TCP OFF``; a mail server added later is easy to forget. This
-reads the portal's own record (successful host results of the catalog's mhs_nadr_cfg steps) per mail server,
-so the domain page can say which ones have it on record and which still need it.
+clustered or standalone, needs ``mhs_nadr_cfg TCP OFF``; a mail server added later is easy to forget. The
+setting must hold where the mail server runs: on a standalone server, and on **both** nodes of a clustered one
+(flaw 4 of the reference: K.5 does not say where the setting is kept, and node 2 can lack it).
+
+This reads, per place, the portal's own record (the newest successful host result of a catalog mhs_nadr_cfg
+step) and the records of the duty done outside the portal (``DutyRecord``: a person's reason, counted once a
+second person signs it off). The duty page and the domain report both read ``mhs_nadr_cfg_duty``; the two
+actions on outside records are ``record_outside`` and ``decide_outside``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
 
-from clusters.models import AddressDomain, GroupmaxServer
-from procedures.choices import HostState
-from procedures.models import StepHostResult
+from clusters.choices import DomainRoleName
+from clusters.models import AddressDomain, GroupmaxServer, Node
+from clusters.rules import has_role
+from portal.errors import NotAllowed
+from procedures import exceptions as exc
+from procedures import signoff
+from procedures.choices import DutyRecordState, HostState
+from procedures.models import DutyRecord, StepHostResult
+from procedures.signoff import Decision
 
 MHS_STEP_KEYS = Q(step__key__contains="mhs_nadr_cfg") | Q(step__key__contains="mail_servers_mhs")
 
 
 @dataclass
+class PlaceDuty:
+    """One place where the setting must hold: a node of a clustered mail server, or a standalone one."""
+
+    label: str
+    node: Node | None = None
+    portal: StepHostResult | None = None  # the newest successful mhs_nadr_cfg of a portal run here
+    outside: DutyRecord | None = None  # the newest signed-off record of it done outside the portal
+    pending: list[DutyRecord] = field(default_factory=list)  # outside records waiting for the second person
+
+    @property
+    def holds(self) -> bool:
+        return self.portal is not None or self.outside is not None
+
+    @property
+    def at(self):
+        times = [t for t in (self.portal and self.portal.finished_at, self.outside and self.outside.done_at) if t]
+        return max(times) if times else None
+
+    @property
+    def by_portal(self) -> bool:
+        """The newest evidence is a portal run (else a signed-off outside record)."""
+        if self.portal is None:
+            return False
+        if self.outside is None:
+            return True
+        return (self.portal.finished_at or timezone.now()) >= self.outside.done_at
+
+
+@dataclass
 class MailServerDuty:
     server: GroupmaxServer
-    done: list[StepHostResult] = field(default_factory=list)  # newest first
+    places: list[PlaceDuty] = field(default_factory=list)
 
     @property
     def on_record(self) -> bool:
-        return bool(self.done)
+        return all(place.holds for place in self.places)
 
     @property
-    def last(self) -> StepHostResult | None:
-        return self.done[0] if self.done else None
+    def missing(self) -> list[PlaceDuty]:
+        return [place for place in self.places if not place.holds]
+
+    @property
+    def last(self) -> PlaceDuty | None:
+        held = [place for place in self.places if place.holds]
+        return max(held, key=lambda p: p.at) if held else None
 
 
 def duty_applies(domain: AddressDomain) -> bool:
@@ -38,20 +85,89 @@ def duty_applies(domain: AddressDomain) -> bool:
     return domain.servers.clustered().exists()
 
 
+def _place_label(server: GroupmaxServer, node: Node | None) -> str:
+    return f"{node.host_name} (node {node.position})" if node else f"{server.host_name} (standalone)"
+
+
 def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
-    """Every mail server of ``domain`` with the successful ``mhs_nadr_cfg`` runs the portal recorded for it."""
-    duties = {s.pk: MailServerDuty(s) for s in domain.servers.mail_servers().select_related("cluster")}
-    by_cluster = {d.server.cluster_id: d for d in duties.values() if d.server.cluster_id}
-    results = (
+    """Every mail server of ``domain`` with, per place, what the portal and signed-off outside records say.
+
+    Five queries whatever the number of servers and runs: the mail servers, their nodes, the newest successful
+    result per place (grouped in SQL), those results with their runs, and the outside records.
+    """
+    servers = list(domain.servers.mail_servers().select_related("cluster"))
+    nodes: dict[int, list[Node]] = {}
+    for node in Node.objects.filter(cluster__in=[s.cluster_id for s in servers if s.cluster_id]).order_by(
+        "cluster", "position"
+    ):
+        nodes.setdefault(node.cluster_id, []).append(node)
+    duties, by_node, by_server = [], {}, {}
+    for server in servers:
+        duty = MailServerDuty(server)
+        if server.cluster_id:
+            for node in nodes.get(server.cluster_id, []):
+                duty.places.append(by_node.setdefault(node.pk, PlaceDuty(_place_label(server, node), node)))
+        else:
+            duty.places.append(by_server.setdefault(server.pk, PlaceDuty(_place_label(server, None))))
+        duties.append(duty)
+    newest = (
         StepHostResult.objects.filter(MHS_STEP_KEYS, state=HostState.SUCCEEDED)
-        .filter(Q(server__in=duties.keys()) | Q(node__cluster__in=by_cluster.keys()))
-        .select_related("step__run", "node")
-        .order_by("-finished_at", "-pk")
+        .filter(Q(server__in=list(by_server)) | Q(node__in=list(by_node)))
+        .values("node_id", "server_id")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
     )
-    for result in results:
-        duty = duties.get(result.server_id) if result.server_id else None
-        if duty is None and result.node_id:
-            duty = by_cluster.get(result.node.cluster_id)
-        if duty is not None:
-            duty.done.append(result)
-    return sorted(duties.values(), key=lambda d: (d.on_record, d.server.name))
+    for result in StepHostResult.objects.filter(pk__in=list(newest)).select_related("step__run"):
+        place = by_node.get(result.node_id) if result.node_id else by_server.get(result.server_id)
+        if place is not None and (place.portal is None or result.pk > place.portal.pk):
+            place.portal = result
+    records = DutyRecord.objects.filter(
+        server__in=[s.pk for s in servers], state__in=(DutyRecordState.PENDING, DutyRecordState.CONFIRMED)
+    ).select_related("recorded_by", "decided_by")
+    for record in records.order_by("done_at", "pk"):  # oldest first: the newest signed-off one stays
+        place = by_node.get(record.node_id) if record.node_id else by_server.get(record.server_id)
+        if place is None:
+            continue
+        if record.state == DutyRecordState.CONFIRMED:
+            place.outside = record
+        else:
+            place.pending.append(record)
+    return sorted(duties, key=lambda d: (d.on_record, d.server.name))
+
+
+def record_outside(server_id: int, *, user, node_id: int | None, reason: str, done_at=None) -> DutyRecord:
+    """An operator records ``mhs_nadr_cfg TCP OFF`` done outside the portal; it counts once signed off."""
+    if not (reason or "").strip():
+        raise exc.ReasonRequired()
+    with transaction.atomic():
+        server = GroupmaxServer.objects.select_for_update().select_related("domain").get(pk=server_id)
+        if not has_role(user, server.domain, DomainRoleName.OPERATOR):
+            raise NotAllowed(domain=server.domain)
+        if not server.uses_mail_server:
+            raise exc.NotAMailServer(server=server.name)
+        node = None
+        if server.cluster_id:
+            node = Node.objects.filter(cluster_id=server.cluster_id, pk=node_id or 0).first()
+            if node is None:
+                raise exc.NodeOfServerRequired(server=server.name)
+        elif node_id:
+            raise exc.NodeOfServerRequired(server=server.name)
+        now = timezone.now()
+        if done_at is not None and done_at > now:
+            raise exc.DoneInTheFuture()
+        return DutyRecord.objects.create(
+            server=server, node=node, reason=reason.strip(), recorded_by=user, done_at=done_at or now
+        )
+
+
+def decide_outside(record_id: int, *, user, confirm: bool, note: str = "") -> DutyRecord:
+    """A second person signs off (or rejects) an outside record: ``signoff`` says who may."""
+    with transaction.atomic():
+        record = DutyRecord.objects.select_for_update().select_related("server__domain").get(pk=record_id)
+        signoff.refuse_role(Decision.CONFIRM_OUTSIDE_DUTY, user, record)
+        signoff.refuse_involved(Decision.CONFIRM_OUTSIDE_DUTY, user, record)
+        if record.state != DutyRecordState.PENDING:
+            raise exc.DutyRecordDecided(state=record.get_state_display())
+        (record.confirm if confirm else record.reject)(by=user, note=note)
+        record.save()
+    return record

@@ -177,3 +177,27 @@ class AlreadySignedOff(PortalError):
 
 class ScreenshotRefused(PortalError):
     status, code, message = 400, "screenshot", _("The screenshot {name} was refused: {reason}.")
+
+
+class NotAMailServer(PortalError):
+    status, code, message = 400, "not_a_mail_server", _("{server} is not a mail server; mhs_nadr_cfg is not its duty.")
+
+
+class NodeOfServerRequired(PortalError):
+    status, code, message = (
+        400,
+        "node_required",
+        _("Choose a node of {server}'s cluster for a clustered server, and none for a standalone one."),
+    )
+
+
+class DoneInTheFuture(PortalError):
+    status, code, message = 400, "done_in_future", _("The time it was done cannot be in the future.")
+
+
+class DutyRecordDecided(PortalError):
+    status, code, message = 409, "duty_record_decided", _("This record is already decided ({state}).")
+
+
+class BadReportParameter(PortalError):
+    status, code, message = 400, "report_parameter", _("{name}: {problem}")

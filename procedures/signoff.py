@@ -26,8 +26,8 @@ from clusters.querysets import domains_where
 from clusters.rules import has_role
 from portal.errors import NotAllowed
 from procedures import exceptions as exc
-from procedures.choices import Resolution, RunState, StepState
-from procedures.models import ProcedureRun, StepRun
+from procedures.choices import DutyRecordState, Resolution, RunState, StepState
+from procedures.models import DutyRecord, ProcedureRun, StepRun
 
 
 class Decision(StrEnum):
@@ -36,6 +36,7 @@ class Decision(StrEnum):
     SIGN_OFF_STEP = "sign_off_step"  # a four-eyes step's outcome
     COUNTERSIGN = "countersign"  # a skip, or a step counted done by hand
     CLOSE_RUN = "close_run"  # the run's final sign-off
+    CONFIRM_OUTSIDE_DUTY = "confirm_outside_duty"  # a duty recorded as done outside the portal
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Involvement:
 
 @dataclass(frozen=True)
 class Rule:
-    subject: str  # "run" or "step"
+    subject: str  # "run", "step" or "duty_record" (a key of SUBJECTS)
     role: str
     waiting: Q  # what waits for this decision (the queue's filter, without the person's part)
     involved: tuple[Involvement, ...] = field(default=())
@@ -121,6 +122,20 @@ RULES: dict[Decision, Rule] = {
         ),
         action=gettext_noop("sign it off"),
     ),
+    Decision.CONFIRM_OUTSIDE_DUTY: Rule(
+        subject="duty_record",
+        role=DomainRoleName.APPROVER,
+        waiting=Q(state=DutyRecordState.PENDING),
+        second_person="recorded_by",
+        action=gettext_noop("sign it off"),
+    ),
+}
+
+# What each subject is, and the path from it to its domain (the queue's SQL).
+SUBJECTS = {
+    "run": (ProcedureRun, "cluster__server__domain__in"),
+    "step": (StepRun, "run__cluster__server__domain__in"),
+    "duty_record": (DutyRecord, "server__domain__in"),
 }
 
 
@@ -129,6 +144,8 @@ def _run_of(obj) -> ProcedureRun:
 
 
 def _domain(obj):
+    if isinstance(obj, DutyRecord):
+        return obj.server.domain
     return _run_of(obj).cluster.domain
 
 
@@ -163,10 +180,9 @@ def may_decide(decision: Decision, user, obj) -> bool:
 def waiting_for(decision: Decision, user):
     """What waits for ``user`` to decide: in the domains where they hold the role, never their own work."""
     rule = RULES[decision]
+    model, domain_path = SUBJECTS[rule.subject]
     if not getattr(user, "is_authenticated", False):
-        return (ProcedureRun if rule.subject == "run" else StepRun).objects.none()
-    domain_path = "cluster__server__domain__in" if rule.subject == "run" else "run__cluster__server__domain__in"
-    model = ProcedureRun if rule.subject == "run" else StepRun
+        return model.objects.none()
     queryset = model.objects.filter(rule.waiting, **{domain_path: domains_where(user, rule.role)})
     paths = [i.q(user) for i in rule.involved]
     if rule.second_person:

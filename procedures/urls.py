@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures.views import console, duties, logs, plan, queue, runs
+from procedures.views import console, duties, logs, plan, queue, reports, runs
 
 app_name = "procedures"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("runs/<int:pk>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:pk>/log/", logs.RunLogView.as_view(), name="run-log"),
     path("runs/<int:pk>/log.txt", logs.RunLogDownloadView.as_view(), name="run-log-download"),
+    path("runs/<int:pk>/change-record.pdf", reports.ChangeRecordPdfView.as_view(), name="run-change-record"),
     path("runs/<int:pk>/<slug:action>/", runs.RunActionView.as_view(), name="run-action"),
     # Console steps and the sign-off queue; before the generic step actions
     path("steps/<int:pk>/confirm/", console.ConsoleConfirmView.as_view(), name="step-confirm"),
@@ -22,4 +23,11 @@ urlpatterns = [
     path("hosts/<slug:kind>/<int:pk>/verify/", runs.VerifyConnectionView.as_view(), name="verify-connection"),
     # The domain's standing mhs_nadr_cfg duty (K.5 A-N1 / B-46 / C-40)
     path("domains/<int:pk>/mhs-nadr-cfg/", duties.DomainDutyView.as_view(), name="domain-duty"),
+    path("domains/<int:pk>/mhs-nadr-cfg/outside/", duties.RecordOutsideView.as_view(), name="duty-record-outside"),
+    path("duty-records/<int:pk>/decide/", duties.DecideOutsideView.as_view(), name="duty-record-decide"),
+    # Reports per domain: the page, its exports (the same report object)
+    path("reports/", reports.ReportIndexView.as_view(), name="report-index"),
+    path("reports/domains/<int:pk>/", reports.DomainReportView.as_view(), name="report-domain"),
+    path("reports/domains/<int:pk>/report.zip", reports.DomainReportCsvView.as_view(), name="report-domain-csv"),
+    path("reports/domains/<int:pk>/report.pdf", reports.DomainReportPdfView.as_view(), name="report-domain-pdf"),
 ]

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from clusters.models import GroupmaxServer, Node
 from procedures import exceptions as exc
 from procedures import services
-from procedures.choices import HostState
+from procedures.choices import PACKAGE_VIEW_HOST, HostState, Stream
 from procedures.execution import ssh
 from procedures.execution.logwriter import StepLog
 from procedures.models import StepHostResult, StepRun
@@ -141,6 +141,10 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
             )
         finally:
             conn.close()
+        # Kept in the run's log under a host label of its own (not the step's output, which decides success):
+        # the domain report shows from it which node ran the package when a run last looked.
+        view = result.stdout if result.stdout.endswith("\n") else result.stdout + "\n"
+        steplog.add(PACKAGE_VIEW_HOST.format(node=node.host_name), Stream.STDOUT, view)
         owner = parse_package_owner(result.stdout, ref.package)
         if owner in names:
             steplog.system(_("Package {package} runs on {node}.").format(package=ref.package, node=owner))

@@ -8,7 +8,7 @@ of another domain are not.
 import pytest
 
 from clusters.choices import DomainRoleName
-from procedures import services, signoff
+from procedures import duties, services, signoff
 from procedures.choices import Resolution, RunState, StepState
 from procedures.exceptions import SecondPersonRequired, SelfApprovalRefused
 from procedures.signoff import Decision
@@ -73,12 +73,21 @@ def run_to_close(world):
     return run, lambda user: services.sign_off_run(run.pk, user=user)
 
 
+def outside_duty_to_confirm(world):
+    """The approver recorded the duty done outside the portal himself."""
+    record = duties.record_outside(
+        world.cluster.server.pk, user=world.approver, node_id=world.node2.pk, reason="done at the console"
+    )
+    return record, lambda user: duties.decide_outside(record.pk, user=user, confirm=True)
+
+
 CASES = {
     Decision.APPROVE_RUN: plan_to_approve,
     Decision.APPROVE_STEP: command_to_approve,
     Decision.SIGN_OFF_STEP: step_to_sign_off,
     Decision.COUNTERSIGN: skip_to_countersign,
     Decision.CLOSE_RUN: run_to_close,
+    Decision.CONFIRM_OUTSIDE_DUTY: outside_duty_to_confirm,
 }
 
 

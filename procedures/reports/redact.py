@@ -1,0 +1,45 @@
+"""The last guard of every export: no private-key material in any cell, whatever a person or a command wrote.
+
+The log writer masks key blocks as lines arrive; exports also carry free text typed by people (reasons, notes,
+messages), so every string an export writes passes through ``redact`` as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields, is_dataclass
+
+from procedures.execution.logwriter import MASK
+
+KEY_MATERIAL = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)"
+    r"|-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY-----"
+    r"|b3BlbnNzaC1rZXktdjE[A-Za-z0-9+/=]*",  # the base64 body of an OpenSSH private key ("openssh-key-v1")
+    re.S,
+)
+
+
+def redact(value):
+    """``value`` with any private-key material replaced by the log writer's mask; non-strings pass through."""
+    if isinstance(value, str) and ("PRIVATE KEY" in value or "b3BlbnNzaC1rZXktdjE" in value):
+        return KEY_MATERIAL.sub(MASK, value)
+    return value
+
+
+def redact_all(obj):
+    """Every string inside ``obj`` (dataclasses, lists, dicts) redacted, in place; returns ``obj``."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, str):
+                if (clean := redact(value)) is not value:
+                    object.__setattr__(obj, f.name, clean)
+            else:
+                redact_all(value)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            obj[i] = redact(value) if isinstance(value, str) else redact_all(value)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = redact(value) if isinstance(value, str) else redact_all(value)
+    return obj

@@ -1,0 +1,305 @@
+"""The domain report: servers, the mhs_nadr_cfg duty per place, replication, run history; the page, the CSV
+and the PDF render the same report, a viewer of another domain gets 404 everywhere, and no export holds a key."""
+
+import csv
+import io
+import subprocess
+import zipfile
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from clusters.choices import DomainRoleName
+from procedures import duties, services
+from procedures.choices import PACKAGE_VIEW_HOST, ExportKind, HostState, Stream
+from procedures.exceptions import NotAllowed, ReasonRequired, SecondPersonRequired
+from procedures.models import ReportExport, RunLogLine
+from procedures.models.logs import store_lines
+from procedures.reports.domain import ReportQuery, build_domain_report, today_at
+from tests.factories import ClusterFactory, MembershipFactory, ServerFactory, UserFactory
+from tests.reports.records import mhs, recorded_run
+from tests.support import require_binary
+
+KEY_LINES = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+    "-----END OPENSSH PRIVATE KEY-----",
+)
+
+
+def report_of(w, user=None, **params):
+    domain = w.domain
+    query = ReportQuery.from_params(params, today=today_at(domain))
+    return build_domain_report(domain, user or w.viewer, query)
+
+
+def places(report, server_name):
+    row = next(r for r in report.duty if r.server == server_name)
+    return {p.label: p for p in row.places}
+
+
+def test_a_mail_server_added_after_the_last_run_appears_flagged(state_world):
+    w = state_world
+    recorded_run(w, [mhs(w.node1), mhs(w.node2, key="a.mhs_nadr_cfg.node2")])
+    before = report_of(w)
+    assert [r.server for r in before.duty_missing] == []
+    added = ServerFactory(
+        domain=w.domain, cluster=None, name="mailsv09", host_name="mailsv09", ssh_address="127.0.39.1",
+        uses_mail_server=True,
+    )  # fmt: skip
+    report = report_of(w)
+    assert [r.server for r in report.duty_missing] == [added.name]
+    assert not places(report, added.name)["mailsv09 (standalone)"].holds
+
+
+def test_set_on_node_1_only_is_flagged_for_node_2(state_world):
+    w = state_world
+    run = recorded_run(w, [mhs(w.node1)])
+    report = report_of(w)
+    by_place = places(report, w.cluster.server.name)
+    node1, node2 = by_place[f"{w.node1.host_name} (node 1)"], by_place[f"{w.node2.host_name} (node 2)"]
+    assert node1.holds and node1.how == "portal" and node1.run_id == run.pk and node1.step_key == "a44.mhs_nadr_cfg"
+    assert not node2.holds
+    assert report.duty_missing[0].missing == [f"{w.node2.host_name} (node 2)"]
+
+
+def test_a_failed_attempt_does_not_count(state_world):
+    w = state_world
+    recorded_run(w, [mhs(w.node1, state=HostState.FAILED), mhs(w.node2, key="a.mhs_nadr_cfg.node2")])
+    assert report_of(w).duty_missing[0].missing == [f"{w.node1.host_name} (node 1)"]
+
+
+def test_done_outside_the_portal_counts_once_a_second_person_signs_it_off(state_world):
+    w = state_world
+    recorded_run(w, [mhs(w.node1)])
+    server = w.cluster.server
+    with pytest.raises(ReasonRequired):
+        duties.record_outside(server.pk, user=w.operator, node_id=w.node2.pk, reason=" ")
+    record = duties.record_outside(server.pk, user=w.approver, node_id=w.node2.pk, reason="set by hand at the console")
+    assert report_of(w).duty_missing, "a record without sign-off does not count"
+    with pytest.raises(SecondPersonRequired):
+        duties.decide_outside(record.pk, user=w.approver, confirm=True)
+    with pytest.raises(NotAllowed):
+        duties.decide_outside(record.pk, user=w.operator, confirm=True)
+    duties.decide_outside(record.pk, user=w.approver2, confirm=True)
+    report = report_of(w)
+    assert report.duty_missing == []
+    node2 = places(report, server.name)[f"{w.node2.host_name} (node 2)"]
+    assert (node2.how, node2.outside_reason, node2.outside_recorded_by, node2.outside_signed_off_by) == (
+        "outside", "set by hand at the console", w.approver.username, w.approver2.username,
+    )  # fmt: skip
+
+
+def test_package_node_from_the_last_cmviewcl_and_last_run(state_world):
+    w = state_world
+    package = w.cluster.package_name
+    host = PACKAGE_VIEW_HOST.format(node=w.node1.host_name)
+    run = recorded_run(w, [mhs(w.node1)])
+    store_lines([
+        (run.pk, run.steps.get().pk, 1, host, 100, Stream.STDOUT, f"    {package}  up  running  enabled  {w.node2.host_name}", run.created_at),
+    ])  # fmt: skip
+    row = next(s for s in report_of(w).servers if s.name == w.cluster.server.name)
+    assert (row.package_node, row.package_state, row.package_seen_run) == (w.node2.host_name, "running", run.pk)
+    assert row.last_run.id == run.pk and row.nodes == [w.node1.host_name, w.node2.host_name]
+
+
+def test_replication_rows_last_state_and_convergence(state_world):
+    w = state_world
+    address = ServerFactory(domain=w.domain, name="addsv01", cluster=ClusterFactory())
+    recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードあり (3)"], HostState.FAILED)])
+    report = report_of(w)
+    assert [(r.state, r.pending) for r in report.replication] == [("pending", 3)]
+    assert report.replication_converged is False
+    recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)])
+    report = report_of(w)
+    assert [r.state for r in report.replication] == ["converged", "pending"]
+    assert [(s.server, s.state) for s in report.replication_last] == [(address.name, "converged")]
+    assert report.replication_converged is True
+
+
+def test_run_history_people_deviations_and_filters(state_world):
+    w = state_world
+    from tests.fixtures.runs import console_step, make_plan
+
+    run = services.create_run(w.cluster, make_plan(w.cluster, [console_step("c1"), console_step("c2")], "k5-1b"),
+                              user=w.operator)  # fmt: skip
+    services.approve_run(run.pk, user=w.approver)
+    services.start_run(run.pk, user=w.operator)
+    services.confirm_step(run.steps.get(position=1).pk, user=w.operator2, ticked=["done"])
+    step2 = run.steps.get(position=2)
+    services.request_resolution(step2.pk, user=w.operator, resolution="skip", reason="console already shows it")
+    services.countersign(step2.pk, user=w.approver2)
+    row = next(r for r in report_of(w).runs if r.id == run.pk)
+    assert row.planned_by == w.operator.username
+    assert set(row.operators) == {w.operator.username, w.operator2.username}
+    assert set(row.approvers) == {w.approver.username, w.approver2.username}
+    (skip,) = row.deviations
+    assert (skip.kind, skip.step, skip.reason, skip.countersigned_by, skip.requested_by) == (
+        "skip", 2, "console already shows it", w.approver2.username, w.operator.username,
+    )  # fmt: skip
+    assert [r.id for r in report_of(w, procedure="k5-1a").runs] == []
+    assert [r.id for r in report_of(w, procedure="k5-1b").runs] == [run.pk]
+
+
+@pytest.mark.parametrize(
+    "params", [{"since": "yesterday"}, {"since": "2026-05-02", "until": "2026-05-01"}, {"procedure": "x;rm"},
+               {"state": "nope"}, {"cluster": "1 OR 1"}],
+)  # fmt: skip
+def test_malformed_parameters_are_a_400_with_the_reason(client, state_world, params):
+    w = state_world
+    client.force_login(w.viewer)
+    for name in ("procedures:report-domain", "procedures:report-domain-csv", "procedures:report-domain-pdf"):
+        response = client.get(reverse(name, args=[w.domain.pk]), params, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, name
+        assert next(iter(params)) in response.content.decode()
+
+
+def test_a_viewer_of_another_domain_gets_404_for_the_page_and_every_export(client, state_world):
+    w = state_world
+    run = recorded_run(w, [mhs(w.node1)])
+    other = UserFactory(username="viewer-of-b")
+    MembershipFactory(domain=ServerFactory().domain, user=other, role=DomainRoleName.VIEWER)
+    client.force_login(other)
+    for url in (
+        reverse("procedures:report-domain", args=[w.domain.pk]),
+        reverse("procedures:report-domain-csv", args=[w.domain.pk]),
+        reverse("procedures:report-domain-csv", args=[w.domain.pk]) + "?table=runs",
+        reverse("procedures:report-domain-pdf", args=[w.domain.pk]),
+        reverse("procedures:run-change-record", args=[run.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    index = client.get(reverse("procedures:report-index")).content.decode()
+    assert w.domain.name not in index
+    assert not ReportExport.objects.exists()
+
+
+def _zip_tables(content: bytes) -> dict[str, list[list[str]]]:
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    tables = {}
+    for name in archive.namelist():
+        raw = archive.read(name)
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{name} lacks the UTF-8 byte-order mark"
+        tables[name] = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    return tables
+
+
+def test_the_csv_opens_with_the_right_columns_and_japanese_text(client, state_world):
+    w = state_world
+    run = recorded_run(w, [mhs(w.node1)])
+    client.force_login(w.viewer)
+    response = client.get(reverse("procedures:report-domain-csv", args=[w.domain.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/zip"
+    tables = _zip_tables(b"".join(response.streaming_content))
+    assert set(tables) == {f"{n}.csv" for n in
+                           ("servers", "mail_servers", "replication", "replication_last", "runs", "deviations")}
+    servers = tables["servers.csv"]
+    assert servers[0][:3] == ["サーバ", "ロール", "メールサーバ"]
+    assert [row[0] for row in servers[1:]] == [w.cluster.server.name]
+    runs = tables["runs.csv"]
+    assert runs[0][:5] == ["実行", "手順書", "タイトル", "クラスタ", "状態"]
+    assert runs[1][0] == str(run.pk) and runs[1][2] == "テスト" and runs[1][4] == "計画済み"
+    mail = tables["mail_servers.csv"]
+    assert [(row[2], row[3]) for row in mail[1:]] == [
+        (f"{w.node1.host_name} (node 1)", "あり"), (f"{w.node2.host_name} (node 2)", "なし"),
+    ]  # fmt: skip
+    one = client.get(reverse("procedures:report-domain-csv", args=[w.domain.pk]), {"table": "runs"})
+    body = b"".join(one.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf") and one["Content-Type"].startswith("text/csv")
+    exports = list(ReportExport.objects.filter(domain=w.domain, user=w.viewer).values_list("kind", "parameters"))
+    assert [k for k, _p in exports] == [ExportKind.DOMAIN_CSV, ExportKind.DOMAIN_CSV]
+    assert {"table": "runs"}.items() <= exports[0][1].items()
+
+
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_pdf_is_a_valid_pdf_with_the_servers_and_runs(client, state_world, tmp_path):
+    w = state_world
+    run = recorded_run(w, [mhs(w.node1)])
+    client.force_login(w.viewer)
+    response = client.get(reverse("procedures:report-domain-pdf", args=[w.domain.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(content))
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    text = subprocess.run([require_binary("pdftotext", "poppler-utils"), "-layout", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert w.cluster.server.name in text and w.domain.name in text
+    assert f"#{run.pk}" in text and "1 / " in text  # page numbers
+    assert "メールサーバ" in text and w.viewer.username in text  # Japanese, and who made it
+    assert ReportExport.objects.get().kind == ExportKind.DOMAIN_PDF
+
+
+def test_the_change_record_pdf_holds_the_steps_and_its_events(client, state_world):
+    w = state_world
+    run = recorded_run(w, [mhs(w.node1), ("a.other", w.node2, None, ["ok"], HostState.SUCCEEDED)])
+    client.force_login(w.viewer)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert reverse("procedures:run-change-record", args=[run.pk]) in page
+    response = client.get(reverse("procedures:run-change-record", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    content = b"".join(response.streaming_content)
+    text = _pdf_text(content)
+    assert run.plan_digest in text.replace("\n", "") and "a44.mhs_nadr_cfg" in text and "a.other" in text
+    assert "Events of the run" in PdfReader(io.BytesIO(content)).pages[-1].extract_text()
+    assert ReportExport.objects.get().run == run
+
+
+def test_no_credential_or_key_in_any_export(client, state_world, settings):
+    w = state_world
+    node = w.node1
+    node.host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGbN6Lx7DummyHostKeyForTheReportTestOnly00000"
+    node.save()
+    run = recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードなし", *KEY_LINES], HostState.SUCCEEDED)])
+    # A person's free text with key material, as a reason (an outside record of the duty).
+    duties.record_outside(w.cluster.server.pk, user=w.operator, node_id=w.node2.pk, reason="\n".join(KEY_LINES))
+    client.force_login(w.viewer)
+    bodies = {}
+    for name in ("procedures:report-domain", "procedures:report-domain-csv", "procedures:report-domain-pdf"):
+        response = client.get(reverse(name, args=[w.domain.pk]))
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        bodies[name] = raw
+    bodies["change"] = b"".join(client.get(reverse("procedures:run-change-record", args=[run.pk])).streaming_content)
+    texts = {
+        "page": bodies["procedures:report-domain"].decode(),
+        "csv": "\n".join("\n".join(",".join(r) for r in t) for t in _zip_tables(bodies["procedures:report-domain-csv"]).values()),
+        "pdf": _pdf_text(bodies["procedures:report-domain-pdf"]),
+        "change": _pdf_text(bodies["change"]),
+    }  # fmt: skip
+    secrets = ("PRIVATE KEY", "b3BlbnNzaC1rZXktdjE", "AAAAC3NzaC1lZDI1NTE5", node.credential.key_path)
+    for where, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, (where, secret)
+    assert RunLogLine.objects.filter(text__contains="PRIVATE KEY").exists()  # the test's own rows hold it
+
+
+def test_a_constant_number_of_queries_whatever_the_number_of_servers_and_runs(state_world, django_assert_num_queries):
+    w = state_world
+
+    def grow(n):
+        for _i in range(n):
+            server = ServerFactory(domain=w.domain, uses_mail_server=True)
+            node1, node2 = server.cluster.nodes.order_by("position")
+            recorded_run(w, [mhs(node1), ("c41.nxsrepstat", node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)],
+                         cluster=server.cluster)  # fmt: skip
+            duties.record_outside(server.pk, user=w.operator, node_id=node2.pk, reason="by hand")
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            report_of(w, user=w.viewer)
+        return len(captured)
+
+    grow(1)
+    small = count()
+    grow(6)
+    assert count() == small
+    with django_assert_num_queries(small):
+        report_of(w, user=w.viewer)
