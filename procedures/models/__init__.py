@@ -7,8 +7,8 @@ from procedures.models.runs import ProcedureRun, RunEvent, ServerLock, StepHostR
 __all__ = [
     "ConsoleScreenshot",
     "DutyRecord",
-    "ReportExport",
     "ProcedureRun",
+    "ReportExport",
     "RunEvent",
     "RunLogLine",
     "ServerLock",

@@ -45,9 +45,7 @@ class DutyRecord(FSMModelMixin, models.Model):
     class Meta:
         verbose_name, verbose_name_plural = _("duty done outside the portal"), _("duties done outside the portal")
         ordering = ("-done_at", "-pk")
-        constraints = (
-            models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_has_reason"),
-        )
+        constraints = (models.CheckConstraint(condition=~Q(reason=""), name="%(app_label)s_%(class)s_has_reason"),)
 
     def __str__(self):
         return f"mhs_nadr_cfg @ {self.server_id}/{self.node_id or '-'}: {self.state}"

@@ -214,15 +214,16 @@ def build_change_record(run: ProcedureRun, user) -> ChangeRecord:
             {"key": o.get("key", ""), "seed_ids": list(o.get("seed_ids", ())), "because": localised(o.get("because"))}
             for o in plan.omitted
         ],
-        events=[
-            EventRow(e.at, e.action, e.step.position if e.step_id else None, e.source, e.target, e.who, e.reason,
-                     e.address or "")
-            for e in events
-        ],  # fmt: skip
+        events=[_event_row(e) for e in events],
         generated_at=timezone.now(),
         generated_by=_name(user),
     )
     return redact_all(record)
+
+
+def _event_row(e) -> EventRow:
+    step = e.step.position if e.step_id else None
+    return EventRow(e.at, e.action, step, e.source, e.target, e.who, e.reason, e.address or "")
 
 
 def _host_row(label: str, command: str, r: StepHostResult | None) -> HostRow:

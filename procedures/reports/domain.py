@@ -331,9 +331,7 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
 def _servers(domain: AddressDomain, runs) -> list[ServerRow]:
     """Servers with their nodes, their newest run and the newest package check: three queries."""
     newest_run = runs.filter(cluster=OuterRef("cluster_id")).order_by("-created_at", "-pk").values("pk")[:1]
-    newest_standalone = (
-        StepHostResult.objects.filter(server=OuterRef("pk")).order_by("-pk").values("step__run_id")[:1]
-    )
+    newest_standalone = StepHostResult.objects.filter(server=OuterRef("pk")).order_by("-pk").values("step__run_id")[:1]
     newest_view = (
         RunLogLine.objects.filter(
             run__cluster=OuterRef("cluster_id"),
@@ -417,7 +415,8 @@ def _duty(domain: AddressDomain) -> list[DutyRow]:
                     outside_reason=p.outside.reason if p.outside and not by_portal else "",
                     outside_recorded_by=p.outside.recorded_by.get_username() if p.outside and not by_portal else "",
                     outside_signed_off_by=(
-                        p.outside.decided_by.get_username() if p.outside and not by_portal and p.outside.decided_by
+                        p.outside.decided_by.get_username()
+                        if p.outside and not by_portal and p.outside.decided_by
                         else ""
                     ),
                     pending_outside=len(p.pending),
@@ -514,7 +513,7 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
         )
     rows = []
     for r in runs:
-        user = (lambda u: u.get_username() if u else "")  # noqa: E731
+        user = lambda u: u.get_username() if u else ""  # noqa: E731
         duration = (r.finished_at - r.started_at).total_seconds() if r.started_at and r.finished_at else None
         rows.append(
             RunRow(

@@ -45,7 +45,9 @@ def parse_nxsrepstat(output: str) -> Parsed:
             found = Parsed(ReplicationState.PENDING, pending=int(m.group(1)), detail=line)
         elif m := COMM_ERROR.search(line):
             names = tuple(n.strip() for n in (m.group(1) or "").split(",") if n.strip())
-            found = Parsed(ReplicationState.UNREACHABLE if names else ReplicationState.ERROR, servers=names, detail=line)
+            found = Parsed(
+                ReplicationState.UNREACHABLE if names else ReplicationState.ERROR, servers=names, detail=line
+            )
         elif m := UNKNOWN_HOST.search(line):
             found = Parsed(ReplicationState.ERROR, servers=(m.group(1).strip(),), detail=line)
     return found

@@ -16,6 +16,6 @@ def minutes(seconds):
     """A duration as "1 h 05 min" or "12 min"."""
     if seconds is None:
         return ""
-    total = int(round(float(seconds) / 60))
+    total = round(float(seconds) / 60)
     hours, mins = divmod(total, 60)
     return _("{h} h {m:02d} min").format(h=hours, m=mins) if hours else _("{m} min").format(m=mins)

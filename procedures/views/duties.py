@@ -33,9 +33,7 @@ class DomainDutyView(View):
                 "applies": duties.duty_applies(domain),
                 "missing": [row for row in rows if not row.on_record],
                 "may_record": has_role(request.user, domain, DomainRoleName.OPERATOR),
-                "pending": [
-                    (r, signoff.may_decide(Decision.CONFIRM_OUTSIDE_DUTY, request.user, r)) for r in pending
-                ],
+                "pending": [(r, signoff.may_decide(Decision.CONFIRM_OUTSIDE_DUTY, request.user, r)) for r in pending],
             },
         )
 

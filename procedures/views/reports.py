@@ -109,7 +109,9 @@ class DomainReportCsvView(View):
         )  # fmt: skip
         stem = f"report-{domain.name}-{query.since:%Y%m%d}-{query.until:%Y%m%d}"
         if table:
-            response = StreamingHttpResponse(report_csv.table_csv(report, table), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(
+                report_csv.table_csv(report, table), content_type="text/csv; charset=utf-8"
+            )
             response["Content-Disposition"] = f'attachment; filename="{stem}-{table}.csv"'
         else:
             response = StreamingHttpResponse(report_csv.zipped(report), content_type="application/zip")
@@ -144,4 +146,3 @@ class ChangeRecordPdfView(View):
             ExportKind.CHANGE_RECORD, domain=domain, run=run, user=request.user, address=client_address(request)
         )
         return _pdf_response(report_pdf.change_record_pdf(record), f"change-record-run-{run.pk}.pdf")
-

@@ -96,9 +96,8 @@ def test_package_node_from_the_last_cmviewcl_and_last_run(state_world):
     package = w.cluster.package_name
     host = PACKAGE_VIEW_HOST.format(node=w.node1.host_name)
     run = recorded_run(w, [mhs(w.node1)])
-    store_lines([
-        (run.pk, run.steps.get().pk, 1, host, 100, Stream.STDOUT, f"    {package}  up  running  enabled  {w.node2.host_name}", run.created_at),
-    ])  # fmt: skip
+    line = f"    {package}  up  running  enabled  {w.node2.host_name}"
+    store_lines([(run.pk, run.steps.get().pk, 1, host, 100, Stream.STDOUT, line, run.created_at)])
     row = next(s for s in report_of(w).servers if s.name == w.cluster.server.name)
     assert (row.package_node, row.package_state, row.package_seen_run) == (w.node2.host_name, "running", run.pk)
     assert row.last_run.id == run.pk and row.nodes == [w.node1.host_name, w.node2.host_name]
@@ -192,8 +191,9 @@ def test_the_csv_opens_with_the_right_columns_and_japanese_text(client, state_wo
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "application/zip"
     tables = _zip_tables(b"".join(response.streaming_content))
-    assert set(tables) == {f"{n}.csv" for n in
-                           ("servers", "mail_servers", "replication", "replication_last", "runs", "deviations")}
+    assert set(tables) == {
+        f"{n}.csv" for n in ("servers", "mail_servers", "replication", "replication_last", "runs", "deviations")
+    }
     servers = tables["servers.csv"]
     assert servers[0][:3] == ["サーバ", "ロール", "メールサーバ"]
     assert [row[0] for row in servers[1:]] == [w.cluster.server.name]
@@ -255,7 +255,9 @@ def test_no_credential_or_key_in_any_export(client, state_world, settings):
     node = w.node1
     node.host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGbN6Lx7DummyHostKeyForTheReportTestOnly00000"
     node.save()
-    run = recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードなし", *KEY_LINES], HostState.SUCCEEDED)])
+    run = recorded_run(
+        w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードなし", *KEY_LINES], HostState.SUCCEEDED)]
+    )
     # A person's free text with key material, as a reason (an outside record of the duty).
     duties.record_outside(w.cluster.server.pk, user=w.operator, node_id=w.node2.pk, reason="\n".join(KEY_LINES))
     client.force_login(w.viewer)
@@ -267,7 +269,9 @@ def test_no_credential_or_key_in_any_export(client, state_world, settings):
     bodies["change"] = b"".join(client.get(reverse("procedures:run-change-record", args=[run.pk])).streaming_content)
     texts = {
         "page": bodies["procedures:report-domain"].decode(),
-        "csv": "\n".join("\n".join(",".join(r) for r in t) for t in _zip_tables(bodies["procedures:report-domain-csv"]).values()),
+        "csv": "\n".join(
+            ",".join(row) for table in _zip_tables(bodies["procedures:report-domain-csv"]).values() for row in table
+        ),
         "pdf": _pdf_text(bodies["procedures:report-domain-pdf"]),
         "change": _pdf_text(bodies["change"]),
     }  # fmt: skip
@@ -285,8 +289,8 @@ def test_a_constant_number_of_queries_whatever_the_number_of_servers_and_runs(st
         for _i in range(n):
             server = ServerFactory(domain=w.domain, uses_mail_server=True)
             node1, node2 = server.cluster.nodes.order_by("position")
-            recorded_run(w, [mhs(node1), ("c41.nxsrepstat", node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)],
-                         cluster=server.cluster)  # fmt: skip
+            converged = ("c41.nxsrepstat", node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)
+            recorded_run(w, [mhs(node1), converged], cluster=server.cluster)
             duties.record_outside(server.pk, user=w.operator, node_id=node2.pk, reason="by hand")
 
     def count() -> int:
