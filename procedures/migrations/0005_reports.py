@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clusters', '0002_history_address'),
-        ('procedures', '0003_console_screenshot'),
+        ('procedures', '0004_site_commands'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
