@@ -6,12 +6,12 @@ Forms and pages take their choices from ``PROCEDURES``. At import every step's `
 
 from __future__ import annotations
 
-from procedures.catalog import k5_1a, k5_1b, k5_2
+from procedures.catalog import k5_1a, k5_1b, k5_2, mhs_duty
 from procedures.catalog.actions import ACTIONS
 from procedures.catalog.base import Procedure
 from procedures.catalog.context import CatalogError
 
-PROCEDURES: dict[str, Procedure] = {m.PROCEDURE.code: m.PROCEDURE for m in (k5_1a, k5_1b, k5_2)}
+PROCEDURES: dict[str, Procedure] = {m.PROCEDURE.code: m.PROCEDURE for m in (k5_1a, k5_1b, k5_2, mhs_duty)}
 
 
 def get_procedure(code: str) -> Procedure:

@@ -27,6 +27,7 @@ from clusters.choices import ServerRole
 from clusters.models import AddressDomain, GroupmaxServer, Node
 from portal.errors import NotAllowed
 from procedures import duties
+from procedures.catalog import PROCEDURES
 from procedures.choices import PACKAGE_VIEW_HOST, RunState, Stream
 from procedures.exceptions import BadReportParameter
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
@@ -34,7 +35,6 @@ from procedures.reports.redact import redact_all
 from procedures.reports.replication import ReplicationState, last_state_per_server, parse_nxsrepstat
 from procedures.texts import localised
 
-PROCEDURES = ("k5-1a", "k5-1b", "k5-2")
 DEFAULT_DAYS = 90
 PAGE_RUNS = 100  # run rows built for the page and the PDF; the counts and the chart cover the whole period
 PAGE_REPLICATION = 100

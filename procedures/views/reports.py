@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views import View
 
+from clusters.choices import DomainRoleName
 from clusters.models import AddressDomain
+from clusters.rules import has_role
 from procedures.choices import ExportKind, RunState
 from procedures.exceptions import BadReportParameter
 from procedures.models import ProcedureRun
@@ -21,6 +23,8 @@ from procedures.reports import pdf as report_pdf
 from procedures.reports.change_record import build_change_record
 from procedures.reports.domain import PROCEDURES, ReportQuery, build_domain_report, today_at
 from procedures.views.runs import client_address
+
+DUTY_PROCEDURE = "mhs-duty"  # procedures/catalog/mhs_duty.py: mhs_nadr_cfg TCP OFF on both nodes of one server
 
 
 def _domain(request, pk) -> AddressDomain:
@@ -74,20 +78,19 @@ class DomainReportView(View):
                 "csv_url": f"{reverse('procedures:report-domain-csv', args=[domain.pk])}?{params}",
                 "pdf_url": f"{reverse('procedures:report-domain-pdf', args=[domain.pk])}?{params}",
                 "plan_urls": _plan_urls(report),
+                "may_plan": has_role(request.user, domain, DomainRoleName.OPERATOR),
+                "duty_procedure": DUTY_PROCEDURE,
             },
         )
 
 
 def _plan_urls(report) -> dict:
-    """Per flagged mail server, where one click plans its duty: its cluster's plan page (a standalone server's
-    duty runs from the master's cluster, whose K.5 (1)(b)/(2) mail-server step covers every mail server)."""
+    """Per flagged mail server that is not clustered, where its duty is planned: the plan page of the master's
+    cluster (the ``mhs-duty`` procedure is rendered per cluster; a clustered server's row has a one-click form)."""
     master = next((s.cluster_id for s in report.servers if s.role == "master" and s.cluster_id), None)
-    urls = {}
-    for row in report.duty:
-        cluster = row.cluster_id or master
-        if cluster:
-            urls[row.server_id] = reverse("procedures:plan", args=[cluster])
-    return urls
+    return {
+        row.server_id: reverse("procedures:plan", args=[master]) for row in report.duty if not row.cluster_id and master
+    }
 
 
 class DomainReportCsvView(View):

@@ -43,8 +43,8 @@ BY_ID = {row["id"]: row for row in ROWS}
 
 
 def procedures_for(step_id: str) -> list[str]:
-    if step_id.startswith("K-"):
-        return list(PROCEDURES)
+    if step_id.startswith("K-"):  # the requirements of every K.5 procedure (not of the duty run on its own)
+        return list(FAMILY.values())
     return [FAMILY[step_id[0]]]
 
 

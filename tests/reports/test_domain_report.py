@@ -307,3 +307,23 @@ def test_a_constant_number_of_queries_whatever_the_number_of_servers_and_runs(st
     assert count() == small
     with django_assert_num_queries(small):
         report_of(w, user=w.viewer)
+
+
+def test_one_click_on_a_flagged_server_plans_the_duty_run_for_it_alone(client, state_world):
+    w = state_world
+    recorded_run(w, [mhs(w.node1)])
+    client.force_login(w.operator)
+    page = client.get(reverse("procedures:report-domain", args=[w.domain.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    form = html.split(f'data-testid="plan-duty-{w.cluster.server.name}"')[1].split("</form>")[0]
+    assert f'name="cluster" value="{w.cluster.pk}"' in form and 'value="mhs-duty"' in form
+    response = client.post(reverse("procedures:run-plan"), {"cluster": w.cluster.pk, "procedure": "mhs-duty"})
+    run = w.cluster.runs.get(procedure="mhs-duty")
+    assert response.status_code == 302 and response.url == run.get_absolute_url()
+    keys = list(run.steps.order_by("position").values_list("key", flat=True))
+    assert keys == ["duty.mhs_nadr_cfg", "duty.switch_node2", "duty.mhs_nadr_cfg.node2", "duty.switch_node1"]
+    hosts = {h["host_name"] for s in run.plan["steps"] for h in s["hosts"]}
+    assert hosts == {w.node1.host_name, w.node2.host_name}  # that server's nodes only
+    client.force_login(w.viewer)
+    html = client.get(reverse("procedures:report-domain", args=[w.domain.pk])).content.decode()
+    assert f'data-testid="plan-duty-{w.cluster.server.name}"' not in html  # a viewer cannot plan
