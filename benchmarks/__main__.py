@@ -35,6 +35,10 @@ FULL = {
     "concurrent_rate": 500,
     "concurrent_s": 20,
     "big_lines": 1_000_000,
+    "report_servers": 200,
+    "report_runs": 20_000,
+    "report_requests": 20,
+    "report_pdf_repeats": 3,
     "timeout": 300,
 }
 SMOKE = {
@@ -49,9 +53,13 @@ SMOKE = {
     "concurrent_rate": 50,
     "concurrent_s": 1,
     "big_lines": 5_000,
+    "report_servers": 4,
+    "report_runs": 40,
+    "report_requests": 2,
+    "report_pdf_repeats": 1,
     "timeout": 60,
 }
-EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step")
+EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step", "reports")
 PRODUCTION_FIGURES = ("throughput", "persistence", "latency")
 # The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else the
 # machine's own on the standard ports. The test suite's smoke run (tests/bench) passes servers it started itself.
@@ -200,6 +208,8 @@ def main(argv=None) -> int:
         figures["concurrency"] = part(embedded, "concurrency")
     if "big_step" in wanted:
         figures["big_step"] = part(embedded, "big_step")
+    if "reports" in wanted:
+        figures["reports"] = part(embedded, "reports")
     if args.profile:
         figures["profiles"] = {"embedded": part(embedded, "profiles"), "production": part(production, "profiles")}
     report["figures"] = figures

@@ -527,10 +527,80 @@ def _browser(ctx, run, step, lines: int) -> dict:
     return result
 
 
+# ---------------------------------------------------------------- the domain report
+
+
+def reports(ctx) -> dict:
+    """The domain report of a generated domain (200 servers, 20,000 runs over a year) next to an empty domain's.
+
+    Page: one viewer GETs the report page over the whole year (every run counted and charted, the newest 100 rows
+    built), ``report_requests`` times, then the same page of an empty domain as often. PDF: the same report,
+    ``report_pdf_repeats`` times. The query count of one page is measured in the bench process.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from benchmarks.harness import Session
+    from benchmarks.report_world import build
+    from procedures.reports.domain import ReportQuery, build_domain_report, today_at
+
+    s = ctx.sizes
+    world, portal = ctx.world, ctx.portal
+    started = time.perf_counter()
+    big, empty = build(s["report_servers"], s["report_runs"], operator=world.operator, approver=world.approver,
+                       viewer=world.viewer)  # fmt: skip
+    generate_s = time.perf_counter() - started
+    viewer: Session = world.sessions["viewer"]
+    until = today_at(big)
+    params = f"?since={(until.replace(year=until.year - 1)).isoformat()}&until={until.isoformat()}"
+
+    def sample(domain, path_name: str, n: int) -> tuple[list[float], list[str], int]:
+        times, errors, size = [], [], 0
+        path = reverse(path_name, args=[domain.pk]) + params
+        request(portal, viewer, "GET", path)  # warm the process (templates, translations)
+        for _ in range(n):
+            status, body, elapsed = request(portal, viewer, "GET", path)
+            if status != 200:
+                errors.append(f"{path}: HTTP {status}")
+            times.append(elapsed)
+            size = len(body)
+        return times, errors, size
+
+    page_big, errors_big, page_bytes = sample(big, "procedures:report-domain", s["report_requests"])
+    page_empty, errors_empty, _ = sample(empty, "procedures:report-domain", s["report_requests"])
+    pdf_times, errors_pdf, pdf_bytes = sample(big, "procedures:report-domain-pdf", s["report_pdf_repeats"])
+    query = ReportQuery.from_params(dict(p.split("=") for p in params[1:].split("&")), today=until)
+    with CaptureQueriesContext(connection) as big_queries:
+        report = build_domain_report(big, world.viewer, query)
+    with CaptureQueriesContext(connection) as empty_queries:
+        build_domain_report(empty, world.viewer, query)
+    big_p, empty_p, pdf_p = percentiles(page_big), percentiles(page_empty), percentiles(pdf_times, scale=1.0)
+    return {
+        "servers": s["report_servers"],
+        "runs": s["report_runs"],
+        "runs_in_period": report.runs_total,
+        "generate_s": round(generate_s, 1),
+        "page_ms": big_p,
+        "empty_page_ms": empty_p,
+        "page_ratio_vs_empty": ratio(big_p["p95"], empty_p["p95"]),
+        "page_bytes": page_bytes,
+        "pdf_s": pdf_p,
+        "pdf_bytes": pdf_bytes,
+        "queries": {"big": len(big_queries), "empty": len(empty_queries)},
+        "meets_page_target": big_p["p95"] is not None and big_p["p95"] <= 500,
+        "meets_pdf_target": pdf_p["max"] is not None and pdf_p["max"] <= 10,
+        "errors": (errors_big + errors_empty + errors_pdf)[:20],
+        "measured": "GET of the whole page (Daphne, embedded profile) on a fresh connection, one at a time; the "
+        "empty domain's page is the same view with nothing in it, measured right after",
+    }
+
+
 FIGURES = {
     "throughput": throughput,
     "persistence": persistence,
     "latency": latency,
     "concurrency": concurrency,
     "big_step": big_step,
+    "reports": reports,
 }

@@ -131,6 +131,22 @@ def table(report: dict) -> str:
             f"{dl['bytes'] / 1e6:.0f} MB | ssh {dl['ssh_s']:.1f} s | {dl['ratio_vs_ssh']} × ssh | complete: "
             f"{_ok(dl['complete'])} |"
         )
+    r = f.get("reports", {})
+    if "page_ms" in r:
+        page, empty, pdf = r["page_ms"], r["empty_page_ms"], r["pdf_s"]
+        rows.append(
+            f"| domain report page, {r['servers']} servers, {r['runs']:,} runs (one year): p50/p95 | "
+            f"{page['p50']}/{page['p95']} ms | empty domain {empty['p50']}/{empty['p95']} ms | "
+            f"{r['page_ratio_vs_empty']} × empty (p95) | p95 ≤ 500 ms: {_ok(r['meets_page_target'])} |"
+        )
+        rows.append(
+            f"| domain report PDF, same domain: p50/max | {pdf['p50']}/{pdf['max']} s "
+            f"({r['pdf_bytes'] / 1e3:.0f} kB) | | | ≤ 10 s: {_ok(r['meets_pdf_target'])} |"
+        )
+        rows.append(
+            f"| … queries per report (the test asserts the count does not grow) | {r['queries']['big']} | "
+            f"empty domain {r['queries']['empty']} | | (none) |"
+        )
     head = (
         f"Run of {report['generated_at']} ({report['mode']}), {report.get('total_s', '?')} s in all. Machine: "
         f"{m['nproc']} × {m['cpu_model']}, Python {m['python']}, load average at start "
