@@ -51,6 +51,7 @@ def build(servers: int, runs: int, *, operator, approver, viewer, seed: int = 19
         for i, c in enumerate(clusters)
     )  # fmt: skip
     node1 = {n.cluster_id: n for n in nodes if n.position == 1}
+    server_name = {c.pk: f"rbsv{i:03d}" for i, c in enumerate(clusters)}
     now = timezone.now()
     plan = {"title": {"ja": "ベンチ", "en": "Bench"}, "steps": []}
     run_rows = []
@@ -87,14 +88,16 @@ def build(servers: int, runs: int, *, operator, approver, viewer, seed: int = 19
         run = mhs.run
         node = node1[run.cluster_id]
         label = f"{node.host_name} (node 1)"
-        for step in (mhs, rep):
+        owner_label = f"{server_name[run.cluster_id]}: node running package {run.cluster.package_name}"  # resolved host
+        for step, host_label in ((mhs, owner_label), (rep, label)):
             results.append(
-                StepHostResult(step=step, attempt=step.attempt, host_label=label, host_name=node.host_name, node=node,
-                               state="succeeded", exit_code=0, started_at=step.started_at, finished_at=step.finished_at)
+                StepHostResult(step=step, attempt=step.attempt, host_label=host_label, host_name=node.host_name,
+                               node=node, state="succeeded", exit_code=0, started_at=step.started_at,
+                               finished_at=step.finished_at)
             )  # fmt: skip
         view = PACKAGE_VIEW_HOST.format(node=node.host_name)
         texts = [
-            (mhs, label, "mhs_nadr_cfg: TCP を OFF に設定しました。"),
+            (mhs, owner_label, "mhs_nadr_cfg: TCP を OFF に設定しました。"),
             (mhs, view, f"    {run.cluster.package_name}  up  running  enabled  {node.host_name}"),
             (rep, label, "トランザクションレコードなし" if rnd.random() < 0.9 else "トランザクションレコードあり (2)"),
         ]

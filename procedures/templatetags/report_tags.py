@@ -1,6 +1,11 @@
 """Small filters of the report templates (page and PDF)."""
 
+from zoneinfo import ZoneInfo
+
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -19,3 +24,167 @@ def minutes(seconds):
     total = round(float(seconds) / 60)
     hours, mins = divmod(total, 60)
     return _("{h} h {m:02d} min").format(h=hours, m=mins) if hours else _("{m} min").format(m=mins)
+
+
+# The two long tables of the report (a row per server, a row per place a mail server runs) are written here
+# rather than in the template: 200 servers took 0.4 s through the template engine, a few ms this way.
+
+
+def _when(value, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _run_link(run_id, links: bool, runs_url: str):
+    return format_html('<a href="{}{}/">#{}</a>', runs_url, run_id, run_id) if links else f"#{run_id}"
+
+
+@register.simple_tag
+def server_rows(report, links=False):
+    zone, runs_url = ZoneInfo(report.time_zone), reverse("procedures:run-list")
+    yes, no, cluster, standalone = _("yes"), _("no"), _("cluster"), _("standalone")
+    unchecked = _("not checked by a run yet")
+    rows = []
+    for s in report.servers:
+        placement = f"{cluster} {s.cluster}" if s.clustered else f"{standalone}: {s.host_name}"
+        if s.package_seen_at:
+            seen = _("cmviewcl of run %(n)s, %(at)s") % {"n": s.package_seen_run, "at": _when(s.package_seen_at, zone)}
+            package = format_html('{} <span class="muted">({})</span>', s.package_node or s.package_state, seen)
+        elif s.clustered:
+            package = format_html('<span class="muted">{}</span>', unchecked)
+        else:
+            package = "—"
+        if s.last_run:
+            r = s.last_run
+            last = format_html(
+                '{} {} <span class="badge state-{}">{}</span> {}',
+                _run_link(r.id, links, runs_url),
+                r.procedure,
+                r.state,
+                r.state_label,
+                _when(r.at, zone),
+            )
+        else:
+            last = "—"
+        rows.append(
+            format_html(
+                '<tr data-testid="report-server-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td><td>{}</td></tr>",
+                s.name,
+                s.name,
+                s.role_label,
+                yes if s.mail_server else no,
+                placement,
+                ", ".join(s.nodes) or "—",
+                package,
+                last,
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)
+
+
+@register.simple_tag(takes_context=True)
+def duty_rows(context, report, links=False):
+    zone, runs_url = ZoneInfo(report.time_zone), reverse("procedures:run-list")
+    yes, flagged, pending = _("yes"), _("flagged"), _("outside record awaits sign-off")
+    outside, signed = _("done outside the portal"), _("signed off by")
+    plan_urls, may_plan = context.get("plan_urls") or {}, context.get("may_plan")
+    token, plan_url = context.get("csrf_token", ""), reverse("procedures:run-plan")
+    rows = []
+    for row in report.duty:
+        first_missing = row.missing[0] if row.missing else None
+        for p in row.places:
+            testid = f"report-duty-{row.server}" + (f"-node{p.node_position}" if p.node_position else "")
+            server = (
+                format_html('{} <span class="muted">({})</span>', row.server, row.cluster)
+                if row.clustered
+                else row.server
+            )
+            holds = (
+                format_html('<span class="badge ok">{}</span>', yes)
+                if p.holds
+                else format_html('<span class="badge bad">{}</span>', flagged)
+            )
+            if p.pending_outside:
+                holds = format_html('{} <span class="badge warn">{}</span>', holds, pending)
+            if p.how == "portal":
+                set_by = format_html(
+                    "{}, <code>{}</code>, {}", _run_link(p.run_id, links, runs_url), p.step_key, _when(p.at, zone)
+                )
+            elif p.how == "outside":
+                set_by = format_html(
+                    "{} {}: {} ({}; {} {})",
+                    outside,
+                    _when(p.at, zone),
+                    p.outside_reason,
+                    p.outside_recorded_by,
+                    signed,
+                    p.outside_signed_off_by,
+                )
+            else:
+                set_by = "—"
+            action = ""
+            if links and not p.holds and p.label == first_missing:
+                if row.cluster_id and may_plan:
+                    action = format_html(
+                        '<form method="post" action="{}" class="inline" data-testid="plan-duty-{}">'
+                        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                        '<input type="hidden" name="cluster" value="{}"><input type="hidden" name="procedure" '
+                        'value="{}"><button type="submit">{}</button></form>',
+                        plan_url,
+                        row.server,
+                        token,
+                        row.cluster_id,
+                        context.get("duty_procedure", ""),
+                        _("Plan a duty run for this server"),
+                    )
+                elif not row.cluster_id and plan_urls.get(row.server_id):
+                    action = format_html(
+                        '<a href="{}" data-testid="plan-duty-{}">{}</a>',
+                        plan_urls[row.server_id],
+                        row.server,
+                        _("Plan a duty run"),
+                    )
+            cells = format_html("<td>{}</td>", action) if links else ""
+            rows.append(
+                format_html(
+                    '<tr data-testid="{}" data-holds="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>',
+                    testid,
+                    "yes" if p.holds else "no",
+                    server,
+                    p.label,
+                    holds,
+                    set_by,
+                    cells,
+                )
+            )
+    if not rows:
+        rows.append(format_html('<tr><td colspan="5" class="empty">{}</td></tr>', _("The domain has no mail server.")))
+    return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)
+
+
+@register.simple_tag
+def replication_last_rows(report):
+    """One row per last state, naming its servers: 200 address servers read better (and lay out faster in the
+    PDF) as a handful of rows than as 200."""
+    zone = ZoneInfo(report.time_zone)
+    groups: dict[str, list] = {}
+    for s in report.replication_last:
+        groups.setdefault(s.state, []).append(s)
+    rows = []
+    for state, servers in sorted(groups.items()):
+        newest = max((s.at for s in servers if s.at), default=None)
+        names = ", ".join(s.server for s in servers)
+        rows.append(
+            format_html(
+                '<tr data-testid="report-replication-{}"><td>{} ({})</td><td>{}</td><td>{}</td></tr>',
+                state or "none",
+                state or "—",
+                len(servers),
+                names,
+                _when(newest, zone) or "—",
+            )
+        )
+    if not rows:
+        empty = _("The domain has no address server.")
+        rows.append(format_html('<tr><td colspan="3" class="empty">{}</td></tr>', empty))
+    return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)

@@ -92,15 +92,25 @@ def test_done_outside_the_portal_counts_once_a_second_person_signs_it_off(state_
 
 
 def test_package_node_from_the_last_cmviewcl_and_last_run(state_world):
+    """A K.5 (1)(b) run on another cluster resolved the master's package owner with cmviewcl: node 2."""
     w = state_world
-    package = w.cluster.package_name
-    host = PACKAGE_VIEW_HOST.format(node=w.node1.host_name)
-    run = recorded_run(w, [mhs(w.node1)])
-    line = f"    {package}  up  running  enabled  {w.node2.host_name}"
-    store_lines([(run.pk, run.steps.get().pk, 1, host, 100, Stream.STDOUT, line, run.created_at)])
-    row = next(s for s in report_of(w).servers if s.name == w.cluster.server.name)
-    assert (row.package_node, row.package_state, row.package_seen_run) == (w.node2.host_name, "running", run.pk)
-    assert row.last_run.id == run.pk and row.nodes == [w.node1.host_name, w.node2.host_name]
+    package, master = w.cluster.package_name, w.cluster.server.name
+    address = ServerFactory(domain=w.domain, name="addsv01", cluster=ClusterFactory())
+    mine = recorded_run(w, [mhs(w.node1)])
+    other = recorded_run(w, [mhs(w.node2, key="b46.mail_servers_mhs")], procedure="k5-1b", cluster=address.cluster)
+    step = other.steps.get()
+    step.host_results.update(host_label=f"{master}: node running package {package}")
+    host = PACKAGE_VIEW_HOST.format(node=w.node2.host_name)
+    output = ["CLUSTER STATUS", "    PACKAGE  STATUS  STATE  AUTO_RUN  NODE",
+              f"    {package}  up  running  enabled  {w.node2.host_name}", ""]  # fmt: skip
+    store_lines([(other.pk, step.pk, 1, host, 100 + i, Stream.STDOUT, text, other.created_at)
+                 for i, text in enumerate(output)])  # fmt: skip
+    rows = {s.name: s for s in report_of(w).servers}
+    assert (rows[master].package_node, rows[master].package_state) == (w.node2.host_name, "running")
+    assert rows[master].package_seen_run == other.pk
+    assert rows[master].last_run.id == mine.pk and rows[address.name].last_run.id == other.pk
+    assert rows[master].nodes == [w.node1.host_name, w.node2.host_name]
+    assert rows[address.name].package_node == "" and rows[address.name].package_seen_at is None
 
 
 def test_replication_rows_last_state_and_convergence(state_world):
