@@ -41,7 +41,8 @@ def viewers_of(figure: dict) -> list[dict]:
 
 def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
     f = smoke["figures"]
-    assert set(f) == {"throughput", "throughput_production", "persistence", "latency", "concurrency", "big_step"}
+    assert set(f) == {"throughput", "throughput_production", "persistence", "latency", "concurrency", "big_step",
+                      "reports"}
     assert {"nproc", "cpu_model", "python"} <= set(smoke["machine"])
     t = f["throughput"]
     assert t["portal_s"] > 0 and t["fabric_s"] > 0 and t["ssh_s"] > 0
@@ -85,3 +86,10 @@ def test_the_big_step_shows_its_tail_in_chromium_and_downloads_whole(smoke):
     assert big["step_state"] == "succeeded" and big["stored_out_lines"] == big["lines"]
     assert big["browser"]["tail_visible_s"] is not None
     assert big["download"]["complete"], big["download"]
+
+
+def test_the_report_figure_measures_a_page_a_pdf_and_an_empty_domain(smoke):
+    r = smoke["figures"]["reports"]
+    assert 0 < r["runs_in_period"] <= smoke["sizes"]["report_runs"] and not r["errors"]
+    assert r["page_ms"]["p95"] and r["empty_page_ms"]["p95"] and r["pdf_s"]["max"]
+    assert r["queries"]["big"] >= r["queries"]["empty"] > 0

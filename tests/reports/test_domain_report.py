@@ -138,7 +138,8 @@ def test_run_history_people_deviations_and_filters(state_world):
     services.confirm_step(run.steps.get(position=1).pk, user=w.operator2, ticked=["done"])
     step2 = run.steps.get(position=2)
     services.request_resolution(step2.pk, user=w.operator, resolution="skip", reason="console already shows it")
-    services.countersign(step2.pk, user=w.approver2)
+    step2.refresh_from_db()
+    services.countersign(step2.pk, user=w.approver2, request=step2.resolution_version)
     row = next(r for r in report_of(w).runs if r.id == run.pk)
     assert row.planned_by == w.operator.username
     assert set(row.operators) == {w.operator.username, w.operator2.username}
