@@ -41,8 +41,15 @@ def viewers_of(figure: dict) -> list[dict]:
 
 def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
     f = smoke["figures"]
-    assert set(f) == {"throughput", "throughput_production", "persistence", "latency", "concurrency", "big_step",
-                      "reports"}
+    assert set(f) == {
+        "throughput",
+        "throughput_production",
+        "persistence",
+        "latency",
+        "concurrency",
+        "big_step",
+        "reports",
+    }
     assert {"nproc", "cpu_model", "python"} <= set(smoke["machine"])
     t = f["throughput"]
     assert t["portal_s"] > 0 and t["fabric_s"] > 0 and t["ssh_s"] > 0
