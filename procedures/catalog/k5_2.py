@@ -8,7 +8,7 @@ from procedures.catalog import steps
 from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
 
 CODE = "k5-2"
-VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
+VERSION = "1.2"  # 1.2: C-00 proves the previous directory; node 2's xodrc names it; copies fail on a read error
 TITLE = text("K.5 (2) 既存環境のクラスタ化", "K.5 (2) Converting an existing environment to a cluster")
 NODE1, NODE2, BOTH = steps.NODE1, steps.NODE2, steps.BOTH
 MIGRATION = ("migration_path",)
@@ -292,6 +292,34 @@ STEPS = (
             "ノード2 が Object Server を動かすので、両ノードに作ります（欠陥 9）。",
             "The source names no node. The link lives on each node's local disk and node 2 runs Object "
             "Server after a failover, so the plan makes it on both nodes (flaw 9).",
+        ),
+    ),
+    Step(
+        "c.xodrc_dbdir.node2",
+        (),
+        Kind.EDIT,
+        NODE2,
+        text(
+            "ノード2 の xodrc のデータベースディレクトリをノード1 に合わせる", "Align node 2's xodrc database directory"
+        ),
+        text(
+            "C-08 で新たに導入したノード2 の Object Server の xodrc は共有ディスクのディレクトリを指しています。"
+            "データベースファイルは移行前のディレクトリで作られたため、ノード1 と同じく移行前のパス（C-19 の"
+            "リンク）を dbdir に書きます。",
+            "Node 2's Object Server, freshly installed at C-08, names the shared disk's directory in xodrc. The "
+            "database files were made in the previous directory, so node 2's dbdir names the previous path (C-19's "
+            "link), as node 1's does.",
+        ),
+        action="xodrc_dbdir",
+        conditions=("database_directory_renamed",),
+        varies_with=("previous_database_directory",),
+        rerunnable=True,
+        timeout_s=60,
+        deviation=_dev(
+            "K.5 (2) はノード2 の Object Server の設定をノード1 に合わせません（欠陥 9）。"
+            "合わせないとフェイルオーバ後にノード2 で Object Server が起動しません。追加した手順です。",
+            "Procedure (2) never aligns node 2's Object Server with node 1's (flaw 9); without it Object Server "
+            "does not start on node 2 after a failover. This step is added.",
         ),
     ),
     steps.xodrc_same(
