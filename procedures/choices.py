@@ -94,3 +94,13 @@ STEP_COLOURS = {
     StepState.INTERRUPTED: "danger",
     StepState.SKIPPED: "secondary",
 }
+
+
+class FourEyesKind(models.TextChoices):
+    """The kinds of four-eyes step a domain sets a number of approvers for (``SignoffQuorum``)."""
+
+    DELETE_DATA = "delete_data", _("Deleting data")
+    CLUSTER = "cluster", _("Starting or stopping the cluster")
+    MASTER = "master", _("Editing the master management server")
+    SKIP = "skip", _("Skipping a step, or counting it done by hand")
+    CLOSE = "close", _("Closing a run")

@@ -6,6 +6,7 @@ C-P1 … C-P4 are notes for the other path and never part of an in-place plan; C
 
 from procedures.catalog import steps
 from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
+from procedures.choices import FourEyesKind
 
 CODE = "k5-2"
 VERSION = "1.2"  # 1.2: C-00 proves the previous directory; node 2's xodrc names it; copies fail on a read error
@@ -512,6 +513,7 @@ STEPS = (
         ),
         action="remove_groupmail_tmp",
         needs_signoff=True,
+        four_eyes=FourEyesKind.DELETE_DATA,
         timeout_s=1800,
     ),
     Step(
@@ -527,6 +529,7 @@ STEPS = (
         action="remove_dbdir_tmp",
         varies_with=("previous_database_directory",),
         needs_signoff=True,
+        four_eyes=FourEyesKind.DELETE_DATA,
         timeout_s=1800,
     ),
     steps.duty("C-N1"),

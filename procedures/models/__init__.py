@@ -2,13 +2,17 @@ from procedures.models.commands import SiteCommands
 from procedures.models.evidence import ConsoleScreenshot
 from procedures.models.logs import RunLogLine
 from procedures.models.runs import ProcedureRun, RunEvent, ServerLock, StepHostResult, StepRun
+from procedures.models.signoff import RehearsalRule, Signature, SignoffQuorum
 
 __all__ = [
     "ConsoleScreenshot",
     "ProcedureRun",
+    "RehearsalRule",
     "RunEvent",
     "RunLogLine",
     "ServerLock",
+    "Signature",
+    "SignoffQuorum",
     "SiteCommands",
     "StepHostResult",
     "StepRun",

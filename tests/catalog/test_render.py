@@ -171,10 +171,13 @@ def test_renamed_database_directory_adds_the_c19_link_on_both_nodes(address_clus
     c19 = step(plan, "c19.link_dbdir")
     assert len(c19.hosts) == 2 and all("ln -s /OBJSVFILE /database" in h.command for h in c19.hosts)
     assert "mv /database /database_tmp" in step(plan, "c04.rename_dbdir").hosts[0].command
-    assert (
-        "cd /database_tmp && tar -cf - . | (cd /OBJSVFILE && tar -xpf -)"
-        == step(plan, "c18.copy_dbdir").hosts[0].command
+    copy = step(plan, "c18.copy_dbdir").hosts[0].command
+    assert "cd /database_tmp && { tar -cf - . || echo failed > /var/tmp/k5-copy.failed; } | " in copy
+    assert "(cd /OBJSVFILE && tar -xpf -) && test ! -e /var/tmp/k5-copy.failed || " in copy  # sh has no pipefail
+    assert "xodrc" in step(plan, "c.xodrc_dbdir.node2").hosts[0].command and "dbdir /database" in copy + str(
+        step(plan, "c.xodrc_dbdir.node2").hosts[0].command
     )
+    assert "test -d /database" in step(plan, "c00.gate_root").hosts[0].command
     assert step(plan, "c43.remove_dbdir_tmp").hosts[0].command == "rm -rf /database_tmp"
     with pytest.raises(CatalogError):
         render_plan(address_cluster, "k5-2", {"previous_database_directory": "/var/opt/GroupMail"})
