@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 
 from clusters.choices import DomainRoleName
 from clusters.models import Cluster, GroupmaxServer
+from clusters.querysets import domains_where
 from clusters.rules import has_role
 from procedures import exceptions as exc
-from procedures import signoff
+from procedures import rehearsal, signoff
 from procedures.catalog import render_plan
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
@@ -221,6 +222,34 @@ def create_run(cluster: Cluster, plan: Plan, *, user, address=None) -> Procedure
     return run
 
 
+def plan_rehearsal(cluster_id: int, procedure: str, options: dict | None = None, *, user, address=None) -> ProcedureRun:
+    """ "Rehearse on the lab": the same plan against the lab cluster shaped like ``cluster_id``, as a planned run.
+
+    Same catalog version, options and generated files (the lab's names and addresses aside); the rehearsal keeps
+    the real plan's digest, so the later real run of that plan shows it and a domain's rule can ask for it.
+    """
+    cluster = Cluster.objects.select_related("server__domain__site").get(pk=cluster_id)
+    if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
+        raise exc.NotAllowed(domain=cluster.domain or cluster)
+    try:
+        target = render_plan(cluster, procedure, options or {})
+        twin = rehearsal.lab_twin(
+            cluster, Cluster.objects.filter(server__domain__in=domains_where(user, DomainRoleName.OPERATOR))
+        )
+        plan = render_plan(twin, procedure, options or {})
+    except exc.PortalError:
+        raise
+    except (ValueError, KeyError, LookupError) as e:
+        raise exc.PlanUnavailable(detail=str(e)) from e
+    rehearsal.refuse_different(target, cluster, plan, twin)
+    with transaction.atomic():
+        run = create_run(twin, plan, user=user, address=address)
+        run.rehearsal_of, run.rehearsal_for = target.digest, cluster
+        run.save(update_fields=["rehearsal_of", "rehearsal_for"])
+        _record(run, "rehearsal", run.state, run.state, by=user, address=address, of=target.digest, target=cluster.name)
+    return run
+
+
 # ---------------------------------------------------------------- run transitions
 
 
@@ -233,6 +262,7 @@ def approve_run(run_id: int, *, user, address=None, note: str = "") -> Procedure
         if run.state != RunState.PLANNED:
             raise _run_conflict(run, _("approved"))
         signoff.refuse_involved(Decision.APPROVE_RUN, user, run)
+        rehearsal.refuse_unrehearsed(run)
         _transit(run, run.approve, args={"by": user}, by=user, reason=note, address=address)
     return run
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_one_approver_is_the_default_for_every_kind(state_world):
     w = state_world
     for kind in FourEyesKind.values:
-        plan = make_plan(w.cluster, [command_step(kind, [host_ref(w.node1, "true")], needs_signoff=True, four_eyes=kind)])
+        plan = make_plan(
+            w.cluster, [command_step(kind, [host_ref(w.node1, "true")], needs_signoff=True, four_eyes=kind)]
+        )
         run = services.create_run(w.cluster, plan, user=w.operator)
         step = run.steps.get()
         assert signoff.required(Decision.APPROVE_STEP, step) == 1 and signoff.required(Decision.CLOSE_RUN, run) == 1
@@ -68,7 +70,8 @@ def test_two_of_three_approvers_at_once_give_two_signatures_and_one_answer(state
     assert step.state == StepState.SUCCEEDED
     signed = list(Signature.objects.filter(step=step).values_list("signer__username", flat=True))
     assert len(signed) == 2 and len(set(signed)) == 2
-    assert refused[0].params["who"] in (f"{signed[0]} と {signed[1]}", f"{signed[0]} and {signed[1]}")  # thread language
+    joined = (f"{signed[0]} と {signed[1]}", f"{signed[0]} and {signed[1]}")  # the racing threads' language
+    assert refused[0].params["who"] in joined
 
 
 def test_a_four_eyes_command_is_sent_only_after_the_second_approval(state_world):
