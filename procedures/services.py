@@ -246,7 +246,9 @@ def plan_rehearsal(cluster_id: int, procedure: str, options: dict | None = None,
         run = create_run(twin, plan, user=user, address=address)
         run.rehearsal_of, run.rehearsal_for = target.digest, cluster
         run.save(update_fields=["rehearsal_of", "rehearsal_for"])
-        _record(run, "rehearsal", run.state, run.state, by=user, address=address, of=target.digest, target=cluster.name)
+        _record(
+            run, "rehearsal", run.state, run.state, by=user, address=address, of=target.digest, for_cluster=cluster.name
+        )
     return run
 
 
