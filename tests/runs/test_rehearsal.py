@@ -91,7 +91,7 @@ def test_a_rehearsal_then_the_real_run_of_the_same_plan_are_linked_on_both_pages
 
 
 def test_the_domains_rule_refuses_approving_an_unrehearsed_conversion(twins):
-    w, production, target, twin = twins
+    w, production, target, _twin = twins
     RehearsalRule.objects.create(domain=production, procedure="k5-2")
     real = services.plan_run(target.pk, "k5-2", OPTIONS, user=w.operator)
     with translation.override("en"), pytest.raises(RehearsalRequired) as refused:
