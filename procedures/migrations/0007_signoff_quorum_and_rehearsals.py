@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clusters', '0002_history_address'),
-        ('procedures', '0005_four_eyes_before_and_server_locks'),
+        ('procedures', '0006_log_line_pieces'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
