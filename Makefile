@@ -29,6 +29,7 @@ demo: install
 	$(PY) manage.py migrate --no-input --verbosity 0
 	PORTAL_DEMO=true $(PY) manage.py load_demo
 	$(PY) manage.py lab up --pin
+	$(PY) manage.py lab existing gmxcl03 --previous-directory /GMAXDB
 	@echo
 	@echo "  Portal: http://$(HOST):$(PORT)/   (log in with one of the demo users above; Ctrl-C stops it)"
 	@echo

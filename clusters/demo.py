@@ -1,5 +1,6 @@
 """The demo inventory: one lab site, one domain with a clustered master (with Mail Server), a clustered
-address server and a standalone mail server. Node addresses are in 127.0.0.0/8 so that the lab cluster's
+address server, an address server still stand-alone on node 1 of gmxcl03 (for K.5 (2)) and a standalone mail
+server. Node addresses are in 127.0.0.0/8 so that the lab cluster's
 OpenSSH servers answer on them. Loading it twice changes nothing.
 
 The demo users' passwords are published (README, ``make demo``), so they exist only in a demonstration
@@ -119,6 +120,18 @@ CLUSTERS = (
         "control_script_path": "/etc/cmcluster/addpkg/control.sh",
         "nodes": (("gmx2a", "127.0.20.1", None), ("gmx2b", "127.0.20.2", None)),
         "server": {"name": "addsv01", "role": ServerRole.ADDRESS, "replication_option": True},
+    },
+    {  # K.5 (2): `manage.py lab existing gmxcl03 --previous-directory /GMAXDB` makes node 1 serve stand-alone
+        "name": "gmxcl03",
+        "package_name": "convpkg",
+        "package_host": "convhost",
+        "package_ip": "127.0.40.100",
+        "package_subnet": "127.0.40.0",
+        "volume_group": "vgconv",
+        "database_directory": "/OBJSVFILE",
+        "control_script_path": "/etc/cmcluster/convpkg/control.sh",
+        "nodes": (("gmx3a", "127.0.40.1", None), ("gmx3b", "127.0.40.2", None)),
+        "server": {"name": "gmxsv04", "role": ServerRole.ADDRESS, "uses_mail_server": True},
     },
 )
 STANDALONE = {"name": "mailsv03", "host_name": "mailsv03", "ip_address": "127.0.30.1", "uses_mail_server": True}

@@ -113,3 +113,13 @@ class ExportKind(models.TextChoices):
 # The engine logs the ``cmviewcl`` output of its package-owner check under this host label, so that the domain
 # report can show which node ran the package when a run last looked.
 PACKAGE_VIEW_HOST = "cmviewcl@{node}"
+
+
+class FourEyesKind(models.TextChoices):
+    """The kinds of four-eyes step a domain sets a number of approvers for (``SignoffQuorum``)."""
+
+    DELETE_DATA = "delete_data", _("Deleting data")
+    CLUSTER = "cluster", _("Starting or stopping the cluster")
+    MASTER = "master", _("Editing the master management server")
+    SKIP = "skip", _("Skipping a step, or counting it done by hand")
+    CLOSE = "close", _("Closing a run")

@@ -85,6 +85,29 @@ class SelfApprovalRefused(PortalError):
     status, code, message = 409, "self_approval", _("You {did}; another person must {action}.")
 
 
+class AlreadySignedByYou(PortalError):
+    status, code, message = (
+        409,
+        "already_signed_by_you",
+        _("You have signed this already ({count} of {needed}); it waits for another approver."),
+    )
+
+
+class RehearsalRequired(PortalError):
+    status, code, message = (
+        409,
+        "rehearsal_required",
+        _(
+            "Not approved: the rule of domain {domain} “{rule}” asks for a successful rehearsal on the lab of this "
+            "plan (digest {digest}) first, and there is none."
+        ),
+    )
+
+
+class RehearsalUnavailable(PortalError):
+    status, code, message = 409, "rehearsal_unavailable", _("No rehearsal on the lab: {detail}")
+
+
 class SecondPersonRequired(PortalError):
     status, code, message = 409, "second_person", _("{user} asked for this; a second person must countersign it.")
 

@@ -103,6 +103,7 @@ class PlannedStep:
     timeout_s: int = 600
     rerunnable: bool = False  # safe to run again after an interruption without a person deciding
     needs_signoff: bool = False  # four-eyes: a second person signs the step off
+    four_eyes: str = ""  # the kind of four-eyes step (choices.FourEyesKind), for the domain's number of approvers
     conditions: tuple[str, ...] = ()  # the catalog conditions that made this step part of the plan
     deviation: dict[str, str] | None = None  # how and why it differs from the source (flaws), or None
     artefacts: tuple[Artefact, ...] = ()

@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 
 from clusters.choices import DomainRoleName
 from clusters.models import Cluster, GroupmaxServer
+from clusters.querysets import domains_where
 from clusters.rules import has_role
 from procedures import exceptions as exc
-from procedures import signoff
+from procedures import rehearsal, signoff
 from procedures.catalog import render_plan
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
@@ -221,6 +222,36 @@ def create_run(cluster: Cluster, plan: Plan, *, user, address=None) -> Procedure
     return run
 
 
+def plan_rehearsal(cluster_id: int, procedure: str, options: dict | None = None, *, user, address=None) -> ProcedureRun:
+    """ "Rehearse on the lab": the same plan against the lab cluster shaped like ``cluster_id``, as a planned run.
+
+    Same catalog version, options and generated files (the lab's names and addresses aside); the rehearsal keeps
+    the real plan's digest, so the later real run of that plan shows it and a domain's rule can ask for it.
+    """
+    cluster = Cluster.objects.select_related("server__domain__site").get(pk=cluster_id)
+    if not has_role(user, cluster.domain, DomainRoleName.OPERATOR):
+        raise exc.NotAllowed(domain=cluster.domain or cluster)
+    try:
+        target = render_plan(cluster, procedure, options or {})
+        twin = rehearsal.lab_twin(
+            cluster, Cluster.objects.filter(server__domain__in=domains_where(user, DomainRoleName.OPERATOR))
+        )
+        plan = render_plan(twin, procedure, options or {})
+    except exc.PortalError:
+        raise
+    except (ValueError, KeyError, LookupError) as e:
+        raise exc.PlanUnavailable(detail=str(e)) from e
+    rehearsal.refuse_different(target, cluster, plan, twin)
+    with transaction.atomic():
+        run = create_run(twin, plan, user=user, address=address)
+        run.rehearsal_of, run.rehearsal_for = target.digest, cluster
+        run.save(update_fields=["rehearsal_of", "rehearsal_for"])
+        _record(
+            run, "rehearsal", run.state, run.state, by=user, address=address, of=target.digest, for_cluster=cluster.name
+        )
+    return run
+
+
 # ---------------------------------------------------------------- run transitions
 
 
@@ -233,6 +264,7 @@ def approve_run(run_id: int, *, user, address=None, note: str = "") -> Procedure
         if run.state != RunState.PLANNED:
             raise _run_conflict(run, _("approved"))
         signoff.refuse_involved(Decision.APPROVE_RUN, user, run)
+        rehearsal.refuse_unrehearsed(run)
         _transit(run, run.approve, args={"by": user}, by=user, reason=note, address=address)
     return run
 
@@ -353,7 +385,7 @@ def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: st
         signoff.refuse_role(Decision.APPROVE_STEP, user, step)
         if step.state != StepState.AWAITING_APPROVAL:
             if step.approved_by_id and step.state == StepState.RUNNING:
-                raise _already(_("Step {n}").format(n=step.position), step.approved_by)
+                raise _already_signed(Decision.APPROVE_STEP, step, step.approved_by)
             if step.rejected_by_id and step.state == StepState.FAILED:
                 raise _already(_("Step {n}").format(n=step.position), step.rejected_by)
             raise _step_conflict(step, _("approved"))
@@ -364,6 +396,9 @@ def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: st
         if verdict == Verdict.REJECT and not note.strip():
             raise exc.ReasonRequired()
         commands = [ref.command for ref in step.planned.hosts]
+        if verdict == Verdict.APPROVE and not signoff.sign(Decision.APPROVE_STEP, user, step):
+            _signature(run, Decision.APPROVE_STEP, step, user=user, address=address, note=note, commands=commands)
+            return step
         if verdict == Verdict.REJECT:
             _transit(run, step.reject_command, args={"by": user, "note": note}, action="command_reject", by=user,
                      reason=note, address=address, commands=commands, digest=run.plan_digest)  # fmt: skip
@@ -395,10 +430,13 @@ def sign_off_run(run_id: int, *, user, address=None, note: str = "") -> Procedur
         run = _lock_run(run_id)
         signoff.refuse_role(Decision.CLOSE_RUN, user, run)
         if run.state == RunState.SIGNED_OFF:
-            raise _already(_("Run {n}").format(n=run.pk), run.signed_off_by)
+            raise _already_signed(Decision.CLOSE_RUN, run, run.signed_off_by)
         if run.state != RunState.COMPLETED:
             raise _run_conflict(run, _("signed off"))
         signoff.refuse_involved(Decision.CLOSE_RUN, user, run)
+        if not signoff.sign(Decision.CLOSE_RUN, user, run):
+            _signature(run, Decision.CLOSE_RUN, run, user=user, address=address, note=note)
+            return run
         _transit(run, run.sign_off, args={"by": user}, by=user, reason=note, address=address)
     return run
 
@@ -514,7 +552,7 @@ def countersign(step_id: int, *, user, request, address=None) -> StepRun:
         run, step = _lock_step(step_id)
         signoff.refuse_role(Decision.COUNTERSIGN, user, step)
         if step.resolved_by_id and step.state in (StepState.SKIPPED, StepState.SUCCEEDED):
-            raise _already(_("Step {n}").format(n=step.position), step.resolved_by)
+            raise _already_signed(Decision.COUNTERSIGN, step, step.resolved_by)
         _require_active(run, _("countersigned"))
         if not step.resolution:
             raise _step_conflict(step, _("countersigned"))
@@ -530,6 +568,9 @@ def countersign(step_id: int, *, user, request, address=None) -> StepRun:
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
         if step.state not in allowed:
             raise _step_conflict(step, Resolution(resolution).label)
+        if not signoff.sign(Decision.COUNTERSIGN, user, step):
+            _signature(run, Decision.COUNTERSIGN, step, user=user, address=address, request=number)
+            return step
         _transit(
             run, step.skip if resolution == Resolution.SKIP else step.mark_done, args={"by": user}, action=resolution,
             by=user, reason=step.resolution_reason, address=address,
@@ -611,12 +652,28 @@ def _already(what: str, who) -> exc.AlreadySignedOff:
     return exc.AlreadySignedOff(what=what, who=who.get_username() if who else "?")
 
 
+def _already_signed(decision: Decision, obj, decider) -> exc.AlreadySignedOff:
+    """A late signature: the decision stands, and the answer names everyone who signed it ("… by a and b")."""
+    what = _("Run {n}").format(n=obj.pk) if isinstance(obj, ProcedureRun) else _("Step {n}").format(n=obj.position)
+    return exc.AlreadySignedOff(what=what, who=signoff.signed_by_text(decision, obj, decider))
+
+
+def _signature(run, decision: Decision, obj, *, user, address=None, note: str = "", **details) -> None:
+    """One of N signatures recorded; the decision waits for the others (no transition yet)."""
+    state = obj.state
+    _record(
+        run, f"signature_{decision}", state, state, step=obj if isinstance(obj, StepRun) else None, by=user,
+        reason=note, address=address, signed=signoff.signers(decision, obj), needed=signoff.required(decision, obj),
+        **details,
+    )  # fmt: skip
+
+
 def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: str = "", address=None) -> StepRun:
     with transaction.atomic():
         run, step = _lock_step(step_id)
         signoff.refuse_role(Decision.SIGN_OFF_STEP, user, step)
         if step.state in (StepState.SUCCEEDED, StepState.FAILED) and step.signed_off_by_id:
-            raise _already(_("Step {n}").format(n=step.position), step.signed_off_by)
+            raise _already_signed(Decision.SIGN_OFF_STEP, step, step.signed_off_by)
         if step.state != StepState.AWAITING_SIGNOFF:
             raise _step_conflict(step, _("signed off"))
         _require_active(run, _("signed off"))
@@ -625,6 +682,9 @@ def sign_off_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: s
         signoff.refuse_involved(Decision.SIGN_OFF_STEP, user, step)
         if verdict == Verdict.REJECT and not note.strip():
             raise exc.ReasonRequired()
+        if verdict == Verdict.APPROVE and not signoff.sign(Decision.SIGN_OFF_STEP, user, step):
+            _signature(run, Decision.SIGN_OFF_STEP, step, user=user, address=address, note=note)
+            return step
         if verdict == Verdict.APPROVE:
             _transit(run, step.approve_signoff, args={"by": user}, action="signoff_approve", by=user, reason=note,
                      address=address)  # fmt: skip
@@ -844,7 +904,18 @@ def actions_for(user, run: ProcedureRun, steps=()) -> dict:
                 "countersign": active
                 and bool(step.resolution)
                 and signoff.may_decide(Decision.COUNTERSIGN, user, step),
+                "signatures": _progress_of(step) if active else None,
             }
             for step in steps
         },
+        "close_signatures": signoff.progress(Decision.CLOSE_RUN, run) if run.state == RunState.COMPLETED else None,
     }
+
+
+def _progress_of(step: StepRun) -> dict | None:
+    """The N-of-M signatures a waiting step has so far (None when it waits for no one, or for one approver)."""
+    decision = {
+        StepState.AWAITING_APPROVAL: Decision.APPROVE_STEP,
+        StepState.AWAITING_SIGNOFF: Decision.SIGN_OFF_STEP,
+    }.get(step.state, Decision.COUNTERSIGN if step.resolution else None)
+    return signoff.progress(decision, step) if decision else None

@@ -8,6 +8,11 @@ waits, the run page and the admin ask it which buttons to show, and the API asks
 
 The "did the work" part is one list of the user fields that disqualify a person. From that list come both the
 check on one object (``refuse_involved``) and the SQL for lists (``waiting_for``), so the two cannot disagree.
+
+N of M: a domain may ask more than one approver for a kind of four-eyes step (``SignoffQuorum``: deleting
+data, starting or stopping the cluster, editing the master, skipping, closing a run). Each approver's
+``sign`` is one ``Signature`` row of the request being decided (its round); the decision is taken when
+``required`` distinct approvers have signed, none of whom did the work, and nobody signs one request twice.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from enum import StrEnum
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -26,8 +32,8 @@ from clusters.querysets import domains_where
 from clusters.rules import has_role
 from portal.errors import NotAllowed
 from procedures import exceptions as exc
-from procedures.choices import DutyRecordState, Resolution, RunState, StepState
-from procedures.models import DutyRecord, ProcedureRun, StepRun
+from procedures.choices import DutyRecordState, FourEyesKind, Resolution, RunState, StepState
+from procedures.models import DutyRecord, ProcedureRun, Signature, SignoffQuorum, StepRun
 
 
 class Decision(StrEnum):
@@ -67,6 +73,7 @@ class Rule:
     involved: tuple[Involvement, ...] = field(default=())
     second_person: str = ""  # a field whose holder asked for the decision: they never decide it themselves
     action: str = ""  # what the refusal says they may not do
+    round: str = ""  # the subject's field that numbers the request decided ("" = decided once)
 
 
 _ACTIVE = Q(run__state__in=sorted(RunState.ACTIVE))
@@ -91,6 +98,7 @@ RULES: dict[Decision, Rule] = {
             Involvement("run__planned_by", gettext_noop("planned this run")),
         ),
         action=gettext_noop("approve it"),
+        round="approval_round",
     ),
     Decision.SIGN_OFF_STEP: Rule(
         subject="step",
@@ -98,6 +106,7 @@ RULES: dict[Decision, Rule] = {
         waiting=Q(state=StepState.AWAITING_SIGNOFF) & _ACTIVE,
         involved=_DID_THE_STEP,
         action=gettext_noop("sign it off"),
+        round="attempt",
     ),
     Decision.COUNTERSIGN: Rule(
         subject="step",
@@ -110,6 +119,7 @@ RULES: dict[Decision, Rule] = {
         involved=_DID_THE_STEP,
         second_person="resolution_requested_by",
         action=gettext_noop("countersign it"),
+        round="resolution_version",
     ),
     Decision.CLOSE_RUN: Rule(
         subject="run",
@@ -167,12 +177,84 @@ def refuse_involved(decision: Decision, user, obj) -> None:
             raise exc.SelfApprovalRefused(did=did, action=_(rule.action))
 
 
+def kind_of(decision: Decision, obj) -> str:
+    """The kind of four-eyes step a decision is (``FourEyesKind``), "" for one a domain cannot ask more of."""
+    if decision == Decision.CLOSE_RUN:
+        return FourEyesKind.CLOSE
+    if decision == Decision.COUNTERSIGN:
+        return FourEyesKind.SKIP
+    if decision in (Decision.APPROVE_STEP, Decision.SIGN_OFF_STEP):
+        return obj.planned.four_eyes
+    return ""
+
+
+def required(decision: Decision, obj) -> int:
+    """How many distinct approvers this decision needs in the object's domain: 1 unless the domain asks more."""
+    kind = kind_of(decision, obj)
+    if not kind:
+        return 1
+    quorum = SignoffQuorum.objects.filter(domain=_domain(obj), kind=kind).values_list("approvers", flat=True).first()
+    return quorum or 1
+
+
+def _round(decision: Decision, obj) -> int:
+    name = RULES[decision].round
+    return getattr(obj, name) if name else 0
+
+
+def signatures(decision: Decision, obj):
+    """The signatures given to the request now waiting for ``decision`` on ``obj`` (its current round)."""
+    if RULES[decision].subject not in ("run", "step"):  # decided by one second person, never counted
+        return Signature.objects.none()
+    step = obj if isinstance(obj, StepRun) else None
+    return Signature.objects.filter(
+        run=_run_of(obj), step=step, decision=decision, round=_round(decision, obj)
+    ).select_related("signer")
+
+
+def signers(decision: Decision, obj) -> list[str]:
+    return [s.signer.get_username() for s in signatures(decision, obj)]
+
+
+def signed_by_text(decision: Decision, obj, fallback=None) -> str:
+    """Who signed the request decided last ("alice and bob"), for the answer to a late signature."""
+    names = signers(decision, obj) or ([fallback.get_username()] if fallback is not None else ["?"])
+    return str(get_text_list(names, _("and")))
+
+
+def refuse_signed(decision: Decision, user, obj) -> None:
+    """Refuse a second signature of one person on one request."""
+    if signatures(decision, obj).filter(signer=user).exists():
+        raise exc.AlreadySignedByYou(count=signatures(decision, obj).count(), needed=required(decision, obj))
+
+
+def sign(decision: Decision, user, obj) -> bool:
+    """Record ``user``'s signature; True once enough distinct approvers have signed and the decision may be taken.
+
+    The caller holds the row locks and has asked ``refuse_role`` and ``refuse_involved``: so concurrent
+    approvers are counted one after another, and a domain that asks N gets exactly N signatures.
+    """
+    refuse_signed(decision, user, obj)
+    step = obj if isinstance(obj, StepRun) else None
+    Signature.objects.create(run=_run_of(obj), step=step, decision=decision, round=_round(decision, obj), signer=user)
+    return signatures(decision, obj).count() >= required(decision, obj)
+
+
+def progress(decision: Decision, obj) -> dict | None:
+    """What the page shows of an N-of-M decision under way: who signed and how many are needed (None for one)."""
+    needed = required(decision, obj)
+    if needed <= 1:
+        return None
+    return {"signed": signers(decision, obj), "needed": needed}
+
+
 def may_decide(decision: Decision, user, obj) -> bool:
     """Whether ``user`` may take ``decision`` on ``obj`` as far as people go (the state is the services' part)."""
     try:
         refuse_role(decision, user, obj)
         refuse_involved(decision, user, obj)
-    except (NotAllowed, exc.SecondPersonRequired, exc.SelfApprovalRefused):
+        refuse_signed(decision, user, obj)
+    except (NotAllowed, exc.SecondPersonRequired, exc.SelfApprovalRefused, exc.AlreadySignedByYou):
         return False
     return True
 
@@ -189,4 +271,9 @@ def waiting_for(decision: Decision, user):
         paths.append(Q(**{rule.second_person: user}))
     if paths:
         queryset = queryset.exclude(reduce(or_, paths))
-    return queryset
+    own = Signature.objects.filter(decision=decision, signer=user, round=OuterRef(rule.round) if rule.round else 0)
+    if rule.subject == "run":
+        own = own.filter(run=OuterRef("pk"), step__isnull=True)
+    else:
+        own = own.filter(step=OuterRef("pk"))
+    return queryset.exclude(Exists(own))  # signed already: it waits for the others, not for this person

@@ -10,6 +10,7 @@ urlpatterns = [
     # Runs
     path("runs/", runs.RunListView.as_view(), name="run-list"),
     path("runs/plan/", runs.PlanRunView.as_view(), name="run-plan"),
+    path("runs/rehearse/", runs.PlanRehearsalView.as_view(), name="run-rehearse"),
     path("runs/<int:pk>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:pk>/log/", logs.RunLogView.as_view(), name="run-log"),
     path("runs/<int:pk>/log.txt", logs.RunLogDownloadView.as_view(), name="run-log-download"),

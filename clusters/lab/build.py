@@ -73,6 +73,11 @@ def build_bin(layout: Layout) -> None:
         if os.path.isfile(f"{directory}/{name}") and not os.path.islink(directory)
     ]
     write_json(layout.bin / "shadowed.json", shadowed)
+    for name in sim.WRAPPED:  # the machine's own tool, for the lab's command of that name to hand on to
+        real = layout.bin / "host" / name
+        if not real.exists():
+            real.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(shutil.which(name, path="/usr/bin:/bin"), real)
 
 
 def _copy_etc(target: Path) -> None:
@@ -126,9 +131,7 @@ def preinstall_standalone(layout: Layout, spec: LabSpec, host: str) -> None:
     for product in products:
         sim.install_product(root, product, str(layout.bin / "labcmd"), server.schema_name, "/OBJSVFILE")
     (root / "OBJSVFILE").mkdir(exist_ok=True)
-    for name in ("xoddb.sys", "xoddb.dat", "xodjnl"):
-        (root / "OBJSVFILE" / name).write_bytes(b"\0" * 512)
-    (root / "OBJSVFILE" / f"{server.schema_name}.schema").write_text(f"schema {server.schema_name}\n")
+    sim.write_database_files(root / "OBJSVFILE", "/OBJSVFILE", server.schema_name)
     conf = root / sim.GMSETUP_CONF.lstrip("/")
     conf.write_text(
         f"SERVER_TYPE={server.role}\nSCHEMA={server.schema_name}\nADMIN_USER=root\nADMIN_GROUP=sys\n"
@@ -138,6 +141,70 @@ def preinstall_standalone(layout: Layout, spec: LabSpec, host: str) -> None:
     state = fresh_node_state()
     state["products"] = {p: sim.PRODUCTS[p][0] for p in products}
     state["services"] = {"objsv": True, "addr": True, "mail": server.uses_mail_server}
+    write_json(layout.node_state(host), state)
+
+
+EXISTING_USERS = ("tanaka", "suzuki", "sato")  # the users whose data an existing environment holds
+EXISTING_SERVICES = (  # as the portal writes them with the default command lines, so both nodes end up alike
+    "gmaxaddr 20010/tcp  # Groupmax Address Server",
+    "gmaxmail 20011/tcp  # Groupmax Mail Server",
+)
+OTHER_ADMIN_UID, OTHER_ADMIN_GID = 1001, 20  # an administrator account that is not root (C-00's other path)
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    for directory, _dirs, files in os.walk(path):
+        os.chown(directory, uid, gid)
+        for name in files:
+            os.chown(os.path.join(directory, name), uid, gid, follow_symlinks=False)
+
+
+def prepare_existing(layout: Layout, spec: LabSpec, cluster) -> None:
+    """Node 1 of ``cluster`` as K.5 (2) finds it: Groupmax serving users stand-alone from the node's own disks.
+
+    Installed and set up, its database in the previous directory (``existing["previous_directory"]``), its
+    gmpublicinfo, its /etc/services lines and its users' address and mail data, every service running. With
+    ``existing["admin"]`` other than root the files belong to that account, so the C-00 gate refuses them.
+    """
+    existing = cluster.existing or {}
+    host = cluster.nodes[0]
+    server = spec.server_of_cluster(cluster.name)
+    previous = existing.get("previous_directory") or cluster.database_directory
+    admin = existing.get("admin") or "root"
+    root = layout.node_root(host)
+    products = ["HiOODB", "GMAX-ADDRESS"]
+    products += ["GMAX-ADDR-REP"] if server and server.replication_option else []
+    products += ["GMAX-MAIL"] if server and server.uses_mail_server else []
+    schema = server.schema_name if server else "GMAXSCH"
+    for product in products:
+        sim.install_product(root, product, str(layout.bin / "labcmd"), schema, previous)
+    database = root / previous.lstrip("/")
+    database.mkdir(parents=True, exist_ok=True)
+    sim.write_database_files(database, previous, schema)
+    gm = root / sim.GM_DIR.lstrip("/")
+    (gm / "conf/gmsetup.conf").write_text(
+        f"SERVER_TYPE={server.role if server else 'address'}\nSCHEMA={schema}\nADMIN_USER={admin}\n"
+        f"ADMIN_GROUP=sys\nSETUP_HOST={host}\nSERVER_HOST={host}\n",
+        encoding="utf-8",
+    )
+    (gm / "nxcdir/gmpublicinfo").write_text("MAX_LOGIN_USER=128\nDNAMERFC=N\nADDRESS_CACHE=ON\n", encoding="utf-8")
+    for user in EXISTING_USERS:
+        (gm / "nxcdir/users").mkdir(parents=True, exist_ok=True)
+        (gm / f"nxcdir/users/{user}.adr").write_text(f"user {user}\nmail {user}@{host}\n", encoding="utf-8")
+        if server and server.uses_mail_server:
+            (gm / f"mail/spool/{user}").mkdir(parents=True, exist_ok=True)
+            (gm / f"mail/spool/{user}/inbox").write_text(f"From: admin\nTo: {user}\n\nWelcome.\n", encoding="utf-8")
+    services = root / "etc/services"
+    lines = list(EXISTING_SERVICES if server and server.uses_mail_server else EXISTING_SERVICES[:1])
+    services.write_text(services.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
+    if admin != "root":
+        _chown_tree(gm, OTHER_ADMIN_UID, OTHER_ADMIN_GID)
+        _chown_tree(database, OTHER_ADMIN_UID, OTHER_ADMIN_GID)
+    state = fresh_node_state()
+    state["products"] = {p: sim.PRODUCTS[p][0] for p in products}
+    state["services"] = {"objsv": True, "addr": True, "mail": bool(server and server.uses_mail_server)}
+    info = os.stat(database)
+    state.update(objsv_database=previous, objsv_database_id=[info.st_dev, info.st_ino])
     write_json(layout.node_state(host), state)
 
 
@@ -194,6 +261,9 @@ def build(layout: Layout, spec: LabSpec) -> None:
         (layout.sshd_dir(node.host_name) / "sshd_config").write_text(sshd_config(layout, spec, node.host_name))
         if fresh and not node.cluster and spec.server_of(node.host_name):
             preinstall_standalone(layout, spec, node.host_name)
+        cluster = spec.cluster_of(node.host_name)
+        if fresh and cluster and cluster.existing and node.host_name == cluster.nodes[0]:
+            prepare_existing(layout, spec, cluster)
         if not layout.node_state(node.host_name).exists():
             write_json(layout.node_state(node.host_name), fresh_node_state())
     for cluster in spec.clusters:
@@ -206,6 +276,16 @@ def build(layout: Layout, spec: LabSpec) -> None:
         if server.uses_mail_server:
             domain["mail_servers"].setdefault(server.name, {"nadr_tcp": "ON"})
     write_json(layout.domain_file, domain)
+
+
+def wipe_cluster_files(layout: Layout, spec: LabSpec, name: str) -> None:
+    """Forget one cluster's node files, node states and shared disks (keys and host keys stay)."""
+    cluster = spec.cluster(name)
+    for host in cluster.nodes:
+        shutil.rmtree(layout.node_root(host), ignore_errors=True)
+        for entry in ("state.json", "fault"):
+            (layout.node_dir(host) / entry).unlink(missing_ok=True)
+    shutil.rmtree(layout.cluster_dir(name), ignore_errors=True)
 
 
 def wipe_node_files(layout: Layout, spec: LabSpec) -> None:

@@ -214,7 +214,11 @@ class Lab:
             from django.conf import settings
 
             root = settings.LAB_DIR
-        return cls.from_spec(spec_from_inventory(site), root)
+        spec = spec_from_inventory(site)
+        earlier = Layout(root).spec_file
+        if earlier.exists():  # the existing environments prepared in this lab folder stay prepared
+            spec = spec.keeping_existing(LabSpec.load(earlier))
+        return cls.from_spec(spec, root)
 
     def __repr__(self):
         return f"<Lab {self.spec.name} at {self.layout.root}>"
@@ -290,6 +294,28 @@ class Lab:
         build.build(self.layout, self.spec)
         if was_up:
             self.up()
+
+    def make_existing(self, cluster: str, *, previous_directory: str = "", admin: str = "root") -> None:
+        """Rebuild ``cluster`` with node 1 an existing stand-alone Groupmax environment (K.5 (2)'s starting point).
+
+        Its nodes' files and shared disks start over (keys stay); the choice is kept in the lab's spec, so a
+        reset prepares it again. ``previous_directory`` empty: the cluster's database directory.
+        """
+        spec = self.spec.cluster(cluster)
+        if previous_directory and (not previous_directory.startswith("/") or previous_directory.rstrip("/") == ""):
+            raise LabError(f"--previous-directory {previous_directory!r} is not an absolute directory.")
+        existing = {"previous_directory": previous_directory or spec.database_directory, "admin": admin or "root"}
+        self._rebuild_cluster(cluster, existing)
+
+    def make_bare(self, cluster: str) -> None:
+        """Rebuild ``cluster`` with bare nodes again (no existing environment)."""
+        self._rebuild_cluster(cluster, None)
+
+    def _rebuild_cluster(self, cluster: str, existing: dict | None) -> None:
+        """Each command enters its node's files anew, so running sshds need no restart."""
+        self.spec = self.spec.with_existing(cluster, existing)
+        build.wipe_cluster_files(self.layout, self.spec, cluster)
+        build.build(self.layout, self.spec)
 
     def status(self) -> list[NodeStatus]:
         return [node.status() for node in self.nodes]

@@ -5,7 +5,7 @@ so this module imports only the standard library (``from_inventory`` imports the
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 
@@ -42,6 +42,8 @@ class ClusterSpec:
     filesystems: tuple[FilesystemSpec, ...]
     database_directory: str = "/OBJSVFILE"
     control_script_path: str = ""
+    # An existing stand-alone environment on node 1, for K.5 (2): {"previous_directory": …, "admin": …}
+    existing: dict | None = None
 
     def filesystem_at(self, mount_point: str) -> FilesystemSpec | None:
         return next((fs for fs in self.filesystems if fs.mount_point == mount_point), None)
@@ -107,6 +109,20 @@ class LabSpec:
     # -- storage --------------------------------------------------------------------------------------------
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def with_existing(self, name: str, existing: dict | None) -> "LabSpec":
+        """The same lab with cluster ``name``'s node 1 an existing stand-alone environment (None: bare nodes)."""
+        self.cluster(name)  # an unknown name is refused here
+        clusters = tuple(replace(c, existing=existing) if c.name == name else c for c in self.clusters)
+        return replace(self, clusters=clusters)
+
+    def keeping_existing(self, earlier: "LabSpec") -> "LabSpec":
+        """This spec with the existing environments that ``earlier`` (the lab folder's spec) had prepared."""
+        spec = self
+        for cluster in earlier.clusters:
+            if cluster.existing and any(c.name == cluster.name for c in spec.clusters):
+                spec = spec.with_existing(cluster.name, cluster.existing)
+        return spec
 
     @classmethod
     def from_dict(cls, data: dict) -> "LabSpec":

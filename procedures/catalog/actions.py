@@ -112,8 +112,37 @@ def _site(key: str) -> Callable[[Rendering, Step], str]:
     return lambda rendering, step: rendering.site_command(key)
 
 
+COPY_FAILED = "/var/tmp/k5-copy.failed"  # noqa: S108 - a marker on the node, not a file of the portal
+
+
 def _tar_copy(source: str, destination: str) -> str:
-    return f"cd {quote(source)} && tar -cf - . | (cd {quote(destination)} && tar -xpf -)"
+    """Copy keeping owners, modes and links; a read error of the first tar fails the step (sh has no pipefail)."""
+    marker = quote(COPY_FAILED)
+    return (
+        f"rm -f {marker} && cd {quote(source)} && {{ tar -cf - . || echo failed > {marker}; }} | "
+        f"(cd {quote(destination)} && tar -xpf -) && test ! -e {marker} || "
+        f"{{ rm -f {marker}; echo {quote(f'k5: the copy of {source} to {destination} did not complete')} >&2; false; }}"
+    )
+
+
+def _previous_directory_exists(rendering: Rendering) -> str:
+    """C-00 also proves the plan's previous database directory is there, before anything is stopped or moved."""
+    previous = rendering.previous_directory
+    told = (
+        f"C-00: 移行前のデータベースディレクトリ {previous} がありません / the previous database directory "
+        f"{previous} of the plan does not exist on this node"
+    )
+    return f"{{ test -d {quote(previous)} || {{ echo {quote(told)} >&2; false; }}; }}"
+
+
+def _xodrc_dbdir(rendering: Rendering, step: Step) -> str:
+    """Node 2's freshly installed xodrc names the previous directory, as node 1's does (C-19 links it on both)."""
+    previous = rendering.previous_directory
+    return _xodrc_edit(
+        rendering,
+        f"s|^dbdir[[:space:]].*|dbdir {previous}|",
+        f'grep -q {quote("^dbdir " + previous + "$")} "$f" && grep "^dbdir" "$f"',
+    )
 
 
 def _xodrc_edit(rendering: Rendering, sed_expression: str, verify: str) -> str:
@@ -256,7 +285,10 @@ ACTIONS: dict[str, Action] = {
     "kp1": Action(command=_site("objsv_installed")),
     "gate_root": Action(
         command=lambda rendering, step: (
-            _group(rendering.site_command("sysadmin_is_root")) + " && echo 'system administrator: root'"
+            _previous_directory_exists(rendering)
+            + " && "
+            + _group(rendering.site_command("sysadmin_is_root"))
+            + " && echo 'system administrator: root'"
         )
     ),
     # --- volume group and file systems
@@ -319,6 +351,7 @@ ACTIONS: dict[str, Action] = {
             rendering, r"s/^#\([[:space:]]*resiobj[[:space:]]\)/\1/", f'grep {RESIOBJ_ACTIVE} "$f"'
         )
     ),
+    "xodrc_dbdir": Action(command=_xodrc_dbdir),
     "xodrc_show": Action(
         command=lambda rendering, step: (
             f"cksum {quote(rendering.commands['xodrc'])} && grep {RESIOBJ_ACTIVE} {quote(rendering.commands['xodrc'])}"

@@ -128,7 +128,8 @@ def services_check_command(commands=None, *, mail: bool) -> str:
     checks = []
     for name, port, _comment in services_entries(commands, mail=mail):
         pattern = quote("^" + _name_re(name) + "[[:space:]]+" + port + "([[:space:]]|$)")
-        checks.append(f"grep -Eq {pattern} {file}")
+        told = quote(f"{SERVICES_PATH} has no line {name} {port} on")
+        checks.append(f"{{ grep -Eq {pattern} {file} || {{ printf '%s %s\\n' {told} \"$(hostname)\" >&2; false; }}; }}")
     return " && ".join(checks)
 
 

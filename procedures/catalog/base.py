@@ -37,6 +37,7 @@ class Step:
     varies_with: tuple[str, ...] = ()  # options that change the rendered command, not whether the step runs
     rerunnable: bool = False
     needs_signoff: bool = False
+    four_eyes: str = ""  # choices.FourEyesKind of a four-eyes step: a domain may ask more approvers for that kind
     timeout_s: int = 600
     deviation: dict[str, str] | None = None
     checklist: tuple[Check, ...] = ()

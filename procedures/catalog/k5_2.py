@@ -6,9 +6,10 @@ C-P1 … C-P4 are notes for the other path and never part of an in-place plan; C
 
 from procedures.catalog import steps
 from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
+from procedures.choices import FourEyesKind
 
 CODE = "k5-2"
-VERSION = "1.1"  # 1.1: the domain-duty step names the page that shows the duty
+VERSION = "1.2"  # 1.2: C-00 proves the previous directory; node 2's xodrc names it; copies fail on a read error
 TITLE = text("K.5 (2) 既存環境のクラスタ化", "K.5 (2) Converting an existing environment to a cluster")
 NODE1, NODE2, BOTH = steps.NODE1, steps.NODE2, steps.BOTH
 MIGRATION = ("migration_path",)
@@ -294,6 +295,34 @@ STEPS = (
             "Server after a failover, so the plan makes it on both nodes (flaw 9).",
         ),
     ),
+    Step(
+        "c.xodrc_dbdir.node2",
+        (),
+        Kind.EDIT,
+        NODE2,
+        text(
+            "ノード2 の xodrc のデータベースディレクトリをノード1 に合わせる", "Align node 2's xodrc database directory"
+        ),
+        text(
+            "C-08 で新たに導入したノード2 の Object Server の xodrc は共有ディスクのディレクトリを指しています。"
+            "データベースファイルは移行前のディレクトリで作られたため、ノード1 と同じく移行前のパス（C-19 の"
+            "リンク）を dbdir に書きます。",
+            "Node 2's Object Server, freshly installed at C-08, names the shared disk's directory in xodrc. The "
+            "database files were made in the previous directory, so node 2's dbdir names the previous path (C-19's "
+            "link), as node 1's does.",
+        ),
+        action="xodrc_dbdir",
+        conditions=("database_directory_renamed",),
+        varies_with=("previous_database_directory",),
+        rerunnable=True,
+        timeout_s=60,
+        deviation=_dev(
+            "K.5 (2) はノード2 の Object Server の設定をノード1 に合わせません（欠陥 9）。"
+            "合わせないとフェイルオーバ後にノード2 で Object Server が起動しません。追加した手順です。",
+            "Procedure (2) never aligns node 2's Object Server with node 1's (flaw 9); without it Object Server "
+            "does not start on node 2 after a failover. This step is added.",
+        ),
+    ),
     steps.xodrc_same(
         "",
         key="c.xodrc_same",
@@ -484,6 +513,7 @@ STEPS = (
         ),
         action="remove_groupmail_tmp",
         needs_signoff=True,
+        four_eyes=FourEyesKind.DELETE_DATA,
         timeout_s=1800,
     ),
     Step(
@@ -499,6 +529,7 @@ STEPS = (
         action="remove_dbdir_tmp",
         varies_with=("previous_database_directory",),
         needs_signoff=True,
+        four_eyes=FourEyesKind.DELETE_DATA,
         timeout_s=1800,
     ),
     steps.duty("C-N1"),

@@ -111,6 +111,7 @@ def _planned_step(rendering: Rendering, step: Step, items: list, shown: dict[str
         timeout_s=step.timeout_s,
         rerunnable=step.rerunnable,
         needs_signoff=step.needs_signoff,
+        four_eyes=step.four_eyes,
         conditions=step.conditions,
         deviation=step.deviation,
         artefacts=action.artefacts(rendering, step, ", ".join(h.label for h in hosts)) if action else (),

@@ -9,6 +9,7 @@ where its command, success rule and generated files are.
 from __future__ import annotations
 
 from procedures.catalog.base import Check, Kind, Step, Target, text
+from procedures.choices import FourEyesKind
 
 NODE1, NODE2, BOTH, CLUSTER = Target.NODE1, Target.NODE2, Target.BOTH, Target.CLUSTER
 NODE_JA = {NODE1: "ノード1", NODE2: "ノード2", BOTH: "両ノード"}
@@ -268,6 +269,7 @@ def clear_groupmail(seed: str, node: str, **kw) -> Step:
         ),
         action="clear_groupmail",
         needs_signoff=True,
+        four_eyes=FourEyesKind.DELETE_DATA,
         timeout_s=600,
         **kw,
     )
@@ -522,6 +524,7 @@ def gmp_ips_master(seed: str, **kw) -> Step:
         varies_with=("standby_lan",),
         rerunnable=True,
         needs_signoff=True,
+        four_eyes=FourEyesKind.MASTER,
         locks_master=True,
         timeout_s=120,
         deviation=_dev(
@@ -689,6 +692,7 @@ def apply_config(prefix: str, **kw) -> Step:
         action="apply_config",
         timeout_s=600,
         needs_signoff=True,
+        four_eyes=FourEyesKind.CLUSTER,
         deviation=_dev(
             "K.5 はこの手順を書いていませんが、初めての cmruncl の前に構成の適用が必要です（欠陥 16）。",
             "K.5 has no such step, but the configuration must be applied before the first cmruncl (flaw 16).",
@@ -711,6 +715,7 @@ def cm_run(seed: str, **kw) -> Step:
         ),
         action="cm_run",
         needs_signoff=True,
+        four_eyes=FourEyesKind.CLUSTER,
         timeout_s=900,
         **kw,
     )
@@ -729,6 +734,7 @@ def cm_halt(seed: str, **kw) -> Step:
         ),
         action="cm_halt",
         needs_signoff=True,
+        four_eyes=FourEyesKind.CLUSTER,
         timeout_s=900,
         **kw,
     )
@@ -958,6 +964,7 @@ def switch_to_node2(prefix: str, **kw) -> Step:
         params={"to": 2},
         conditions=MAIL,
         needs_signoff=True,
+        four_eyes=FourEyesKind.CLUSTER,
         timeout_s=900,
         deviation=_dev(
             "K.5 は mhs_nadr_cfg の設定の保存場所を書いていません。ローカルディスクならノード2 に設定が"
@@ -1004,6 +1011,7 @@ def switch_back(prefix: str, **kw) -> Step:
         params={"to": 1},
         conditions=MAIL,
         needs_signoff=True,
+        four_eyes=FourEyesKind.CLUSTER,
         timeout_s=900,
         deviation=_dev("欠陥 4 の推奨による追加手順です。", "Added as flaw 4 recommends."),
         **kw,

@@ -45,6 +45,14 @@ class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     signed_off_at = models.DateTimeField(null=True, blank=True)
+    rehearsal_of = models.CharField(
+        _("rehearsal of plan"), max_length=64, blank=True, default="",
+        help_text=_("The digest of the real plan this lab run rehearses; empty for a real run."),
+    )  # fmt: skip
+    rehearsal_for = models.ForeignKey(
+        "clusters.Cluster", on_delete=models.PROTECT, null=True, blank=True, related_name="rehearsals",
+        verbose_name=_("rehearsal for cluster"),
+    )  # fmt: skip
     objects = ProcedureRunQuerySet.as_manager()
 
     class Meta:
@@ -63,6 +71,10 @@ class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("procedures:run-detail", args=[self.pk])
+
+    @property
+    def is_rehearsal(self) -> bool:
+        return bool(self.rehearsal_of)
 
     @property
     def plan_object(self) -> Plan:
@@ -138,6 +150,9 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     approved_at = models.DateTimeField(_("command approved at"), null=True, blank=True)
+    approval_round = models.PositiveIntegerField(
+        _("approval request"), default=0, help_text=_("Counts each time the step's command waited for approvers.")
+    )
     rejected_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("An approver who rejected this attempt (its command, or its outcome)."),
@@ -202,6 +217,7 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         """A four-eyes command waits for an approver before anything is sent; ``by`` is who will run it."""
         self.executed_by, self.message = by, ""
         self.approved_by = self.approved_at = self.rejected_by = None
+        self.approval_round += 1  # signatures of an earlier request never count for this one
         self._clear_request()
 
     @transition(field=state, source=StepState.AWAITING_APPROVAL, target=StepState.RUNNING)

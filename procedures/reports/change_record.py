@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
 
+from procedures import rehearsal
 from procedures.models import ConsoleScreenshot, ProcedureRun, StepHostResult
 from procedures.reports.domain import jsonable
 from procedures.reports.redact import redact_all
@@ -111,6 +112,7 @@ class ChangeRecord:
     aborted_by: str
     abort_reason: str
     options: dict
+    rehearsals: list[str]  # "rehearsed on <date>, by <whom>, <outcome>", newest first
     steps: list[StepRecord]
     omitted: list[dict]
     events: list[EventRow]
@@ -209,6 +211,7 @@ def build_change_record(run: ProcedureRun, user) -> ChangeRecord:
         aborted_by=_name(run.aborted_by),
         abort_reason=run.abort_reason,
         options=dict(plan.options),
+        rehearsals=[rehearsal.summary(r) for r in rehearsal.rehearsals_of(run).order_by("-created_at")],
         steps=records,
         omitted=[
             {"key": o.get("key", ""), "seed_ids": list(o.get("seed_ids", ())), "because": localised(o.get("because"))}

@@ -19,7 +19,7 @@ from clusters.models import Cluster
 from clusters.rules import has_role
 from portal.errors import PortalError, whole_number
 from portal.middleware import client_address
-from procedures import hostkeys, services
+from procedures import hostkeys, rehearsal, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.forms import PlanForm
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
@@ -47,6 +47,36 @@ class RunListView(ListView):
 
     def get_queryset(self):
         return ProcedureRun.objects.visible_to(self.request.user).select_related("cluster", "planned_by")
+
+
+class PlanRehearsalView(View):
+    """The plan page's "Rehearse on the lab": the same plan on the lab cluster shaped like this one."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        clusters = Cluster.objects.visible_to(request.user).select_related("server__domain")
+        form = PlanForm(request.POST, clusters=clusters)
+        if not form.is_valid() and form.has_error("cluster"):
+            raise Http404
+        cluster = form.cleaned_data["cluster"]
+        fields = request.POST.copy()
+        for name in ("csrfmiddlewaretoken", "cluster"):
+            fields.pop(name, None)
+        back = f"{reverse('procedures:plan', args=[cluster.pk])}?{fields.urlencode()}"
+        if not form.is_valid():
+            messages.error(request, _("The rehearsal was not planned: correct the plan's options first."))
+            return redirect(back)
+        try:
+            run = services.plan_rehearsal(
+                cluster.pk, form.cleaned_data["procedure"], form.options(), user=request.user,
+                address=client_address(request),
+            )  # fmt: skip
+        except PortalError as e:
+            messages.error(request, str(e))
+            return redirect(back)
+        messages.success(request, _("Rehearsal planned on lab cluster {cluster}.").format(cluster=run.cluster.name))
+        return redirect(run.get_absolute_url())
 
 
 class PlanRunView(View):
@@ -124,6 +154,8 @@ class RunDetailView(View):
         for line in log:
             by_step.setdefault(line.step_id, []).append(line)
         can = services.actions_for(request.user, run, steps)
+        rehearsals = [(r, rehearsal.summary(r)) for r in rehearsal.rehearsals_of(run)[:5]]
+        real_runs = list(rehearsal.real_runs_of(run)[:5])
         for row in rows:
             row["log"] = by_step.get(row["step"].pk, [])
             row["may"] = can["steps"][row["step"].pk]
@@ -143,6 +175,9 @@ class RunDetailView(View):
                 "log_truncated": last > LOG_LINES_SHOWN,
                 "events": run.events.select_related("actor", "step"),
                 "can": can,
+                "rehearsals": rehearsals,
+                "real_runs": real_runs,
+                "rehearsal_rule": rehearsal.rule_for(run),
                 "run_colour": RUN_COLOURS.get(run.state, "secondary"),
                 "StepState": StepState,
                 "ACTIVE": sorted(RunState.ACTIVE),

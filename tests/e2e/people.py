@@ -35,9 +35,10 @@ def post(client: Client, url: str, data=None, *, what: str) -> None:
     assert not refused, f"{what} refused: {refused}"
 
 
-def plan_approve_start(cluster, procedure: str, *, operator: Client, approver: Client) -> ProcedureRun:
-    response = operator.post(reverse("procedures:run-plan"), {"cluster": cluster.pk, "procedure": procedure})
-    run = ProcedureRun.objects.get(cluster=cluster, procedure=procedure)
+def plan_approve_start(cluster, procedure: str, *, operator: Client, approver: Client, options=None) -> ProcedureRun:
+    form = {"cluster": cluster.pk, "procedure": procedure, **(options or {})}
+    response = operator.post(reverse("procedures:run-plan"), form)
+    run = ProcedureRun.objects.filter(cluster=cluster, procedure=procedure).order_by("-pk").first()
     assert response.status_code == 302 and response.url == run.get_absolute_url()
     post(approver, reverse("procedures:run-action", args=[run.pk, "approve"]), what="approval")
     post(operator, reverse("procedures:run-action", args=[run.pk, "start"]), what="start")

@@ -86,3 +86,24 @@ def test_two_approvers_released_together_give_one_decision_and_one_refusal(setti
     winner = w.approver if outcomes[0] is decided[0] else w.approver2
     assert refused[0].params["who"] == winner.username
     assert_one_decision(step, winner)
+
+
+def test_two_of_three_approvers_at_once_give_exactly_two_signatures_and_one_answer(settings):
+    """N of M on PostgreSQL: the run row lock orders the three; the third is told who signed."""
+    from procedures.models import Signature
+    from tests.runs.quorum import third_approver, two_of_three
+
+    settings.PORTAL_DISPATCH = "none"
+    w = build_world()
+    step = two_of_three(w)
+    third = third_approver(w)
+
+    outcomes = sign_off_race(step.pk, [w.approver, w.approver2, third])
+
+    refused = [o for o in outcomes if isinstance(o, AlreadySignedOff)]
+    assert len(refused) == 1 and sum(isinstance(o, StepRun) for o in outcomes) == 2, outcomes
+    signed = list(Signature.objects.filter(step=step).values_list("signer__username", flat=True))
+    assert len(signed) == 2 and len(set(signed)) == 2
+    assert refused[0].params["who"] in (f"{signed[0]} と {signed[1]}", f"{signed[0]} and {signed[1]}")
+    step.refresh_from_db()
+    assert step.state == StepState.SUCCEEDED

@@ -10,8 +10,8 @@ own disk. Standard library only.
 Re-exported here: what the lab's builder, its findings and the node shim use.
 """
 
-from clusters.lab.sim.core import GM_DIR, GMSETUP_CONF, XODRC
-from clusters.lab.sim.groupmax import master_gmpublicinfo, records_of, resiobj
+from clusters.lab.sim.core import GM_DIR, GMSETUP_CONF, WRAPPED, XODRC
+from clusters.lab.sim.groupmax import master_gmpublicinfo, records_of, resiobj, write_database_files
 from clusters.lab.sim.program import PATH_COMMANDS, main
 from clusters.lab.sim.sd import PRODUCTS, install_product
 
@@ -20,10 +20,12 @@ __all__ = [
     "GM_DIR",
     "PATH_COMMANDS",
     "PRODUCTS",
+    "WRAPPED",
     "XODRC",
     "install_product",
     "main",
     "master_gmpublicinfo",
     "records_of",
     "resiobj",
+    "write_database_files",
 ]

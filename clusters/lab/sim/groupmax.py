@@ -19,6 +19,7 @@ from clusters.lab.sim.core import (
     command,
     err,
     filesystem_of,
+    hand_on,
     mounted_lv,
     note_shared_write,
     options,
@@ -130,6 +131,26 @@ def _dbdir() -> str:
     return xodrc_value("dbdir", "/OBJSVFILE")
 
 
+SYSTEM_FILE = "xoddb.sys"
+
+
+def write_database_files(directory: Path, recorded: str, schema: str | None = None) -> None:
+    """A database: the system file records the directory it was made in (Object Server checks it at start)."""
+    (directory / SYSTEM_FILE).write_text(f"HiOODB system file\ndbdir {recorded}\n", encoding="utf-8")
+    for name in ("xoddb.dat", "xodjnl"):
+        (directory / name).write_bytes(b"\0" * 512)
+    if schema:
+        (directory / f"{schema}.schema").write_text(f"schema {schema}\n", encoding="utf-8")
+
+
+def recorded_directory(directory: str) -> str | None:
+    for line in read_lines(str(Path(directory) / SYSTEM_FILE)):
+        words = line.split()
+        if len(words) == 2 and words[0] == "dbdir":
+            return words[1]
+    return None
+
+
 def _schema_file(schema: str) -> Path:
     return Path(_dbdir()) / f"{schema}.schema"
 
@@ -144,8 +165,7 @@ def xodmkfile(ctx: Ctx, args):
     if any(f.exists() for f in files):
         raise Failure(f"KFOD00411-E Database files already exist in {directory}.")
     with ctx.locked() as state:
-        for f in files:
-            f.write_bytes(b"\0" * 512)
+        write_database_files(Path(directory), directory.rstrip("/") or "/")
         note_shared_write(ctx, state, directory, "xodmkfile")
     out(f"KFOD00400-I Database files created in {directory}.")
     return 0
@@ -159,12 +179,20 @@ def xodstart(ctx: Ctx, args):
         services = state.node(ctx.host)["services"]
         if services["objsv"]:
             raise Failure("KFOD00102-E Object Server is already running.")
-        if not (Path(dbdir) / "xoddb.sys").exists():
+        if not (Path(dbdir) / SYSTEM_FILE).exists():
             raise Failure(f"KFOD00201-E Database files are not found in {dbdir}.")
+        recorded = recorded_directory(dbdir)
+        if recorded and recorded.rstrip("/") != dbdir.rstrip("/"):  # invented text: the files name their directory
+            raise Failure(
+                f"KFOD00203-E The database files in {dbdir} belong to database directory {recorded} (recorded in "
+                f"{SYSTEM_FILE}); the dbdir of {XODRC} on {ctx.host} must name {recorded}."
+            )
         schema, active = resiobj(read_lines(XODRC))
         if active and schema and not _schema_file(schema).exists():
             raise Failure(f"KFOD00310-E Resident object schema {schema} (resiobj) is not found in the database.")
         services["objsv"] = True
+        info = os.stat(dbdir)  # its identity, which a rename (C-04) keeps
+        state.node(ctx.host).update(objsv_database=dbdir, objsv_database_id=[info.st_dev, info.st_ino])
     out("KFOD00101-I Object Server started.")
     return 0
 
@@ -180,6 +208,8 @@ def xodstop(ctx: Ctx, args):
         if (services["addr"] or services["mail"]) and not opts.get("f"):
             raise Failure("KFOD00105-E Applications are connected to Object Server; stop them or use -f.")
         services["objsv"] = False
+        state.node(ctx.host).pop("objsv_database", None)
+        state.node(ctx.host).pop("objsv_database_id", None)
         if opts.get("f"):
             services["addr"] = services["mail"] = False
     out("KFOD00103-I Object Server stopped.")
@@ -206,6 +236,60 @@ def db_setup(ctx: Ctx, args):
         note_shared_write(ctx, state, str(schema_file.parent), "DB_SETUP")
     out(f"KDAM0100-I DB_SETUP completed: schema {conf['SCHEMA']} created.")
     return 0
+
+
+def _held_database(ctx: Ctx) -> tuple[str, tuple[int, int]] | None:
+    """The directory whose files this node's running Object Server holds open, and its identity (a rename keeps it)."""
+    node = snapshot(ctx.layout, ctx.spec).node(ctx.host)
+    held = node.get("objsv_database")
+    if not node["services"]["objsv"] or not held:
+        return None
+    if node.get("objsv_database_id"):
+        return held, tuple(node["objsv_database_id"])
+    try:
+        info = os.stat(held)
+    except OSError:
+        return None
+    return held, (info.st_dev, info.st_ino)
+
+
+def _first_held_file(paths: list[str], held: tuple[int, int]) -> str | None:
+    for top in paths:
+        for directory, _dirs, files in os.walk(top, followlinks=True):
+            try:
+                info = os.stat(directory)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) == held:
+                names = sorted(files)
+                return os.path.join(
+                    directory, next((n for n in names if n.endswith(".dat")), names[0] if names else "")
+                )
+    return None
+
+
+@command("tar")
+def tar(ctx: Ctx, args):
+    """tar, except that it cannot read database files a running Object Server holds (the lab's check, then tar).
+
+    Invented message: Object Server keeps its database files open, so a copy taken meanwhile is not a
+    database; the lab refuses the read so that the mistake shows when it is made, not at the next start.
+    """
+    key = args[0].lstrip("-") if args else ""
+    if "c" in key and not key.startswith("-"):
+        held = _held_database(ctx)
+        operands = args[1:]
+        if "f" in key and operands:
+            operands = operands[1:]  # the archive file
+        found = _first_held_file([o for o in operands if not o.startswith("-")], held[1]) if held else None
+        if found:
+            raise Failure(
+                f"tar: {found}: Cannot read: the file is held open by Object Server, which is running on "
+                f"{ctx.host} with database directory {held[0]}.\n"
+                "tar: Stop Object Server (xodstop) before copying its database files.",
+                2,
+            )
+    return hand_on(ctx, "tar", args)
 
 
 def records_of(lines: list[str]) -> set[str]:

@@ -5,7 +5,7 @@ import time
 
 # Importing the product modules registers their commands.
 from clusters.lab.sim import groupmax, lvm, rehearsal, sd, serviceguard  # noqa: F401
-from clusters.lab.sim.core import COMMANDS, Ctx, Failure, err
+from clusters.lab.sim.core import COMMANDS, WRAPPED, Ctx, Failure, err
 
 # Tools of this Linux machine that HP-UX 11i does not have (setsid exists there only as a system call): on a lab
 # node, as on the real one, the shell does not find them, so nothing the portal sends can come to rely on them.
@@ -14,7 +14,7 @@ PATH_COMMANDS = (
     "vgchange", "mount", "umount", "bdf", "swinstall", "swlist", "swremove",
     "cmruncl", "cmhaltcl", "cmviewcl", "cmrunpkg", "cmhaltpkg", "cmmodpkg", "cmcheckconf", "cmapplyconf",
     "cmmodnet", "cmrunserv", "cmhaltserv", "lab-hang", "lab-slow", "lab-flood",
-    *NOT_ON_HP_UX,
+    *WRAPPED, *NOT_ON_HP_UX,
 )  # fmt: skip
 
 

@@ -64,7 +64,6 @@ def install_product(fsroot: Path, product: str, labcmd_path: str, schema: str, d
             "# HiOODB system common definition file (written by xodsetup)\n"
             "set XODDIR=/opt/HiOODB\n"
             f"dbdir {database_directory}\n"
-            f"jnl_output_file {database_directory}/xodjnl\n"
             "maxconnect 64\n"
             f"resiobj -s {schema} -m all\n",
             encoding="utf-8",

@@ -150,6 +150,21 @@ def run_control_script(ctx: Ctx, host: str, action: str) -> int:
     return result.returncode
 
 
+def start_errors(ctx: Ctx, host: str) -> str:
+    """The error lines of the package's last start on ``host`` (its control script's log), indented.
+
+    Invented: the real commands say only "see the package log"; the lab shows its error lines at once.
+    """
+    script = snapshot(ctx.layout, ctx.spec).cluster(ctx.cluster.name)["package"]["run_script"]
+    log = read_lines(
+        str(ctx.layout.node_root(host) / ((script or ctx.cluster.control_script_path) + ".log").lstrip("/"))
+    )
+    starts = [i for i, line in enumerate(log) if "Starting package at" in line]
+    last = log[starts[-1] :] if starts else log
+    errors = [line.strip() for line in last if "-E " in line or "ERROR" in line]
+    return "".join(f"\n  {line}" for line in errors[:8])
+
+
 def start_package(ctx: Ctx, host: str) -> bool:
     with ctx.locked() as state:
         state.cluster(ctx.cluster.name)["package"].update(state="starting", node=host)
@@ -219,6 +234,7 @@ def cmruncl(ctx: Ctx, args):
             raise Failure(
                 f"cmruncl: Package {cluster.package_name} failed to start on node {host}; "
                 f"see {snapshot(ctx.layout, ctx.spec).cluster(cluster.name)['package']['run_script']}.log"
+                + start_errors(ctx, host)
             )
     return 0
 
@@ -289,7 +305,7 @@ def cmrunpkg(ctx: Ctx, args):
     if not start_package(ctx, host):
         raise Failure(
             f"Unable to start package {cluster.package_name} on node {host}\n"
-            "cmrunpkg: Unable to start some package or package instances"
+            "cmrunpkg: Unable to start some package or package instances" + start_errors(ctx, host)
         )
     out(f"Successfully started package {cluster.package_name} on node {host}")
     out("cmrunpkg: All specified packages are running")

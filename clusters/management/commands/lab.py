@@ -1,6 +1,8 @@
-"""``manage.py lab up|down|status|reset|check``: the lab cluster's OpenSSH servers and its checks.
+"""``manage.py lab up|down|status|reset|check|existing|bare``: the lab cluster's OpenSSH servers and its checks.
 
 ``up --pin`` writes each lab node's host key into the inventory (lab sites only: the lab made those keys).
+``existing CLUSTER`` rebuilds that cluster with node 1 an existing stand-alone Groupmax environment (the
+starting point of K.5 (2)); ``bare CLUSTER`` gives it bare nodes again.
 """
 
 from pathlib import Path
@@ -18,12 +20,21 @@ class Command(BaseCommand):
     help = "Start, stop, show, reset or check the lab cluster (simulated HP-UX nodes behind real sshds)."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=("up", "down", "status", "reset", "check"))
+        parser.add_argument("action", choices=("up", "down", "status", "reset", "check", "existing", "bare"))
+        parser.add_argument("cluster", nargs="?", help="With existing/bare: the lab cluster to rebuild.")
+        parser.add_argument(
+            "--previous-directory",
+            default="",
+            help="With existing: the database directory the stand-alone server uses (default: the cluster's).",
+        )
+        parser.add_argument(
+            "--admin", default="root", help="With existing: the system administrator of the environment (root or not)."
+        )
         parser.add_argument("--site", help="The lab site to simulate (default: the only lab site).")
         parser.add_argument("--root", help="The lab folder (default: settings.LAB_DIR).")
         parser.add_argument("--pin", action="store_true", help="With up: pin the lab's host keys in the inventory.")
 
-    def handle(self, *args, action, site=None, root=None, pin=False, **options):
+    def handle(self, *args, action, site=None, root=None, pin=False, cluster=None, **options):
         root = Path(root) if root else Path(settings.LAB_DIR)
         if action == "up" and not Path(SSHD).exists():
             raise CommandError(
@@ -32,7 +43,10 @@ class Command(BaseCommand):
             )
         try:
             lab, lab_site = self._lab(root, site, rebuild=action in ("up", "reset"))
-            getattr(self, f"do_{action}")(lab, lab_site, pin)
+            if action in ("existing", "bare"):
+                self.rebuild(lab, action, cluster, options["previous_directory"], options["admin"])
+            else:
+                getattr(self, f"do_{action}")(lab, lab_site, pin)
         except LabError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -58,6 +72,9 @@ class Command(BaseCommand):
             state = "up" if status.running else "down"
             fault = f"  fault={status.fault}" if status.fault else ""
             where = status.cluster or "standalone"
+            if status.cluster and lab.spec.cluster(status.cluster).existing:
+                if status.host_name == lab.spec.cluster(status.cluster).nodes[0]:
+                    where += " (existing)"
             self.stdout.write(
                 f"  {status.host_name:<10} {where:<10} {status.ssh_address}:{status.ssh_port:<6} "
                 f"{status.fingerprint}  {state}{fault}"
@@ -95,6 +112,22 @@ class Command(BaseCommand):
         lab.reset()
         self.stdout.write(f"Lab {lab.spec.name} is back to fresh nodes and empty shared disks (keys kept).")
         self._nodes(lab)
+
+    def rebuild(self, lab: Lab, action: str, cluster: str | None, previous: str, admin: str):
+        names = [c.name for c in lab.spec.clusters]
+        if cluster not in names:
+            raise CommandError(f"Name the lab cluster to rebuild: one of {', '.join(names)}.")
+        if action == "bare":
+            lab.make_bare(cluster)
+            self.stdout.write(f"Cluster {cluster} of lab {lab.spec.name} has bare nodes again.")
+            return
+        lab.make_existing(cluster, previous_directory=previous, admin=admin)
+        existing = lab.spec.cluster(cluster).existing
+        node1 = lab.spec.cluster(cluster).nodes[0]
+        self.stdout.write(
+            f"Cluster {cluster}: node {node1} runs Groupmax stand-alone (database {existing['previous_directory']}, "
+            f"system administrator {existing['admin']}); node 2 is bare. Ready for K.5 (2)."
+        )
 
     def do_status(self, lab: Lab, site, pin: bool):
         self.stdout.write(f"Lab {lab.spec.name} in {lab.root}:")
