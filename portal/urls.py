@@ -13,4 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("inventory/", include("clusters.urls")),
     path("procedures/", include("procedures.urls")),
+    # The JSON API (docs/API.md): tokens and the schema, the inventory, runs and steps
+    path("api/", include("portal.api.urls")),
+    path("api/", include("clusters.api.urls")),
+    path("api/", include("procedures.api.urls")),
 ]

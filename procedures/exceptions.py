@@ -114,14 +114,17 @@ class SecondPersonRequired(PortalError):
 
 class ReasonRequired(PortalError):
     status, code, message = 400, "reason_required", _("Give a reason.")
+    field = "reason"
 
 
 class UnknownVerdict(PortalError):
     status, code, message = 400, "verdict", _("“{verdict}” is not a sign-off decision: approve or reject.")
+    field = "verdict"
 
 
 class ChecklistIncomplete(PortalError):
     status, code, message = 400, "checklist", _("Tick every item of the checklist first: {missing}.")
+    field = "checklist"
 
 
 class PlanUnavailable(PortalError):
@@ -200,6 +203,7 @@ class AlreadySignedOff(PortalError):
 
 class ScreenshotRefused(PortalError):
     status, code, message = 400, "screenshot", _("The screenshot {name} was refused: {reason}.")
+    field = "screenshot"
 
 
 class NotAMailServer(PortalError):
