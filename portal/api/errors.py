@@ -60,8 +60,8 @@ def exception_handler(exc, context):
         return Response(_body(_("This conflicts with a record saved meanwhile."), "conflict"), status=409)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(field_errors(exc))
-    elif isinstance(exc, ObjectDoesNotExist):
-        exc = Http404()
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        exc = exceptions.NotFound()  # one answer, translated, never naming the model: nothing to tell apart
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a server error: Django's own 500 handling and logging
@@ -72,8 +72,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         response.data = _body(str(exc.detail), codes if isinstance(codes, str) else "error")
-    elif isinstance(exc, Http404 | PermissionDenied):
-        response.data = _body(str(response.data.get("detail", "")), "not_found" if isinstance(exc, Http404) else "forbidden")
+    elif isinstance(exc, PermissionDenied):
+        response.data = _body(str(response.data.get("detail", "")), "forbidden")
     return response
 
 
