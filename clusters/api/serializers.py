@@ -68,7 +68,9 @@ class DomainSerializer(ModelRulesSerializer):
 
 
 class SshFieldsMixin(serializers.Serializer):
-    credential = serializers.SlugRelatedField(slug_field="name", read_only=True, help_text="The key's name only.")
+    credential = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="The key's name only; null when none."
+    )
     host_key = serializers.CharField(
         write_only=True,
         required=False,

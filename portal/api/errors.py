@@ -9,8 +9,9 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -96,3 +97,9 @@ STATUS_TEXT = {
     status.HTTP_429_TOO_MANY_REQUESTS: "Too many attempts: throttled, or log-in locked.",
     status.HTTP_502_BAD_GATEWAY: "The machine could not be reached over SSH.",
 }
+
+
+@csrf_exempt  # it changes nothing: a POST to no endpoint is told 404, not the CSRF page
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: the same JSON 404 as for an object one may not see (never Django's HTML page)."""
+    return JsonResponse(_body(str(exceptions.NotFound.default_detail), "not_found"), status=404)

@@ -48,6 +48,7 @@ class StepSerializer(serializers.ModelSerializer):
     checklist = serializers.SerializerMethodField()
     ticked = serializers.ListField(source="checklist", child=serializers.CharField(), read_only=True)
     hosts = serializers.SerializerMethodField(help_text="The hosts the step acts on, as their labels.")
+    resolution = serializers.CharField(read_only=True, help_text="A requested skip or mark-done, or empty.")
     executed_by = UserNameField()
     confirmed_by = UserNameField()
     signed_off_by = UserNameField()
