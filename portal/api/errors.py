@@ -49,9 +49,7 @@ def _body(detail: str, code: str, **extra) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, PortalError):
         if exc.field:  # bad input of one field: named, and in the same place as a serializer's errors
-            return Response(
-                _body(f"{exc.field}: {exc}", exc.code, fields={exc.field: [str(exc)]}), status=exc.status
-            )
+            return Response(_body(f"{exc.field}: {exc}", exc.code, fields={exc.field: [str(exc)]}), status=exc.status)
         return Response(_body(str(exc), exc.code), status=exc.status)
     if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
         return Response(_body(_("Someone changed this first; read it again."), "conflict"), status=409)
@@ -69,7 +67,9 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         path, message = _first(exc.detail)
         detail = message if path in ("", NON_FIELD) else f"{path}: {message}"
-        response.data = _body(detail, "invalid", fields=exc.detail if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail})
+        response.data = _body(
+            detail, "invalid", fields=exc.detail if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
+        )
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         response.data = _body(str(exc.detail), codes if isinstance(codes, str) else "error")
@@ -82,7 +82,9 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every refusal (documented on each operation of the schema)."""
 
     detail = serializers.CharField(help_text="What was refused and why, in the reader's language (Accept-Language).")
-    code = serializers.CharField(help_text="A stable code: invalid, not_authenticated, forbidden, not_found, run_state…")
+    code = serializers.CharField(
+        help_text="A stable code: invalid, not_authenticated, forbidden, not_found, run_state…"
+    )
     fields = serializers.DictField(
         required=False, help_text="400 only: every field's messages, by field name (nested fields by their path)."
     )

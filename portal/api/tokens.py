@@ -32,10 +32,12 @@ class LockedOut(PortalError):
 
 
 def _locked_text() -> str:
-    return str(_(
-        "Too many failed log-ins for this user from this address. "
-        "Try again in an hour, or ask an administrator to unlock it."
-    ))
+    return str(
+        _(
+            "Too many failed log-ins for this user from this address. "
+            "Try again in an hour, or ask an administrator to unlock it."
+        )
+    )
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -62,5 +62,7 @@ class PinHostKeyView(APIView):
         _target(request, kind, pk)
         given = PinSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        seen = hostkeys.pin_host_key(kind, pk, user=request.user, confirmed_fingerprint=given.validated_data["fingerprint"])
+        seen = hostkeys.pin_host_key(
+            kind, pk, user=request.user, confirmed_fingerprint=given.validated_data["fingerprint"]
+        )
         return Response({"pinned": seen})

@@ -63,9 +63,12 @@ STEP_ACTIONS = {
     "confirm": (
         s.ConfirmSerializer,
         lambda pk, user, address, d: services.confirm_step(
-            pk, user=user, ticked=[key for key, ticked in d["checklist"].items() if ticked], note=d["note"],
+            pk,
+            user=user,
+            ticked=[key for key, ticked in d["checklist"].items() if ticked],
+            note=d["note"],
             address=address,
-        ),  # fmt: skip
+        ),
         "Confirm a console step (or an executed step's output): every checklist item ticked.",
     ),
     "sign-off": (
@@ -173,7 +176,9 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
 
 for _name, (_body_class, _call, _summary) in RUN_ACTIONS.items():
-    setattr(RunViewSet, _name.replace("-", "_"), _action(_name, _body_class, _call, _summary, s.RunDetailSerializer, "runs"))
+    setattr(
+        RunViewSet, _name.replace("-", "_"), _action(_name, _body_class, _call, _summary, s.RunDetailSerializer, "runs")
+    )
 
 
 @extend_schema(tags=["steps"])
@@ -192,7 +197,9 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 for _name, (_body_class, _call, _summary) in STEP_ACTIONS.items():
-    setattr(StepViewSet, _name.replace("-", "_"), _action(_name, _body_class, _call, _summary, s.StepSerializer, "steps"))
+    setattr(
+        StepViewSet, _name.replace("-", "_"), _action(_name, _body_class, _call, _summary, s.StepSerializer, "steps")
+    )
 
 
 def visible_step(request, pk) -> StepRun:

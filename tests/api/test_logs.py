@@ -58,13 +58,15 @@ def test_a_malformed_parameter_is_a_400_naming_it(logged, param, value):
 
 
 def test_a_steps_whole_log_streams_as_text(logged):
-    w, run, a, _b = logged
+    w, _run, a, _b = logged
     answer = api_client(w.viewer).get(f"/api/steps/{a.pk}/log.txt", HTTP_ACCEPT="text/plain")
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/plain")
     text = b"".join(answer).decode()  # the test client reads the async stream to its end
     assert [line.split("\t")[0] for line in text.splitlines()] == [str(n) for n in range(1, 31)]
     assert text.splitlines()[0].endswith("\tgmx1a\tout\tline 1")
-    assert api_client(w.viewer).get(f"/api/steps/{w.hidden.step.pk}/log.txt", HTTP_ACCEPT="text/plain").status_code == 404
+    assert (
+        api_client(w.viewer).get(f"/api/steps/{w.hidden.step.pk}/log.txt", HTTP_ACCEPT="text/plain").status_code == 404
+    )
 
 
 def test_reading_a_page_of_the_log_costs_a_few_queries(logged, django_assert_max_num_queries):

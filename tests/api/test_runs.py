@@ -28,7 +28,9 @@ def test_an_operator_plans_a_run_and_gets_it_with_its_plan(api_world):
     assert answer.status_code == 201, answer.content
     body = answer.json()
     run = ProcedureRun.objects.get(pk=body["id"])
-    assert body["state"] == "planned" and body["plan_digest"] == run.plan_digest and body["planned_by"] == "run-operator"
+    assert (
+        body["state"] == "planned" and body["plan_digest"] == run.plan_digest and body["planned_by"] == "run-operator"
+    )
     assert body["plan"]["procedure"] == "k5-1a" and len(body["steps"]) == len(run.plan["steps"])
     first = body["steps"][0]
     assert set(first) >= {"id", "position", "seed_ids", "kind", "target", "state", "needs_signoff", "checklist"}
@@ -130,7 +132,11 @@ def test_sign_off_of_a_four_eyes_step_and_a_reject_needs_a_note(api_world):
     no_note = second.post(f"/api/steps/{step.pk}/sign-off/", {"verdict": "reject"}, format="json")
     assert no_note.status_code == 400 and no_note.json()["detail"].startswith("reason: ")
     ok = second.post(f"/api/steps/{step.pk}/sign-off/", {"verdict": "approve"}, format="json")
-    assert ok.status_code == 200 and ok.json()["state"] == StepState.SUCCEEDED and ok.json()["signed_off_by"] == "run-approver2"
+    assert (
+        ok.status_code == 200
+        and ok.json()["state"] == StepState.SUCCEEDED
+        and ok.json()["signed_off_by"] == "run-approver2"
+    )
 
 
 def test_skip_is_requested_by_one_and_countersigned_by_another(api_world):
@@ -162,7 +168,9 @@ def test_a_failed_step_is_retried_or_marked_done_and_a_running_one_aborted(api_w
     step.refresh_from_db()
     assert step.state == StepState.FAILED
     retried = operator.post(f"/api/steps/{step.pk}/retry/", {}, format="json")
-    assert retried.status_code == 200 and retried.json()["state"] == StepState.RUNNING and retried.json()["attempt"] == 2
+    assert (
+        retried.status_code == 200 and retried.json()["state"] == StepState.RUNNING and retried.json()["attempt"] == 2
+    )
     services.finish_step(step.pk, worker="", attempt=2, ok=False, message="exit 1")
     done = operator.post(f"/api/steps/{step.pk}/mark-done/", {"reason": "done by hand"}, format="json")
     assert done.status_code == 200 and done.json()["resolution"] == Resolution.DONE

@@ -22,7 +22,9 @@ from tests.fixtures.runs import console_step, make_plan
 
 
 def _planned(w, cluster, by="operator"):
-    return services.create_run(cluster, make_plan(cluster, [console_step("c", needs_signoff=True)]), user=getattr(w, by))
+    return services.create_run(
+        cluster, make_plan(cluster, [console_step("c", needs_signoff=True)]), user=getattr(w, by)
+    )
 
 
 def planned(w, cluster):

@@ -43,9 +43,8 @@ def wsgi_app():
 @pytest.fixture
 def api_schema(api_world, wsgi_app):
     _token, key = ApiToken.issue(api_world.admin, "schemathesis")
-    return (
-        schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, headers={"Authorization": f"Token {key}"})
-        .exclude(path_regex=r"^/api/hosts/")
+    return schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, headers={"Authorization": f"Token {key}"}).exclude(
+        path_regex=r"^/api/hosts/"
     )
 
 
@@ -81,7 +80,8 @@ def _objects(w) -> dict:
     theirs, _key = ApiToken.issue(w.hidden.operator, "hidden")
     h = w.hidden
     return {
-        "runs": (run.pk, h.run.pk), "steps": (run.steps.first().pk, h.step.pk), "clusters": (w.cluster.pk, h.cluster.pk),
+        "runs": (run.pk, h.run.pk), "steps": (run.steps.first().pk, h.step.pk),
+        "clusters": (w.cluster.pk, h.cluster.pk),
         "nodes": (w.node1.pk, h.node.pk), "servers": (w.domain.master.pk, h.server.pk),
         "domains": (w.domain.pk, h.domain.pk), "sites": (w.domain.site_id, h.domain.site_id),
         "tokens": (mine.pk, theirs.pk),
