@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.add_links"],
     "ENUM_NAME_OVERRIDES": {
         "RunStateEnum": "procedures.choices.RunState",
         "StepStateEnum": "procedures.choices.StepState",

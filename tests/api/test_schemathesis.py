@@ -26,7 +26,10 @@ from procedures import services
 from tests.fixtures.api import HIDDEN
 from tests.fixtures.runs import console_step, make_plan
 
-EXAMPLES = 8  # per operation and kind of input: ~47 operations, 2-4 kinds each
+pytestmark = pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume")  # log.txt, read synchronously
+
+EXAMPLES = 6  # per operation and kind of input: ~47 operations, 2-4 kinds each
+STATEFUL_EXAMPLES = 20  # sequences of up to six calls along the links
 
 
 @pytest.fixture
@@ -104,3 +107,34 @@ def test_every_operation_answers_as_documented_and_never_leaks(api_world, api_sc
     assert answers.get(200, 0) > tried and answers.get(400, 0) > tried, answers  # both reached the code, not only 404s
     print("schemathesis: operations", tried, "answers by status", dict(sorted(answers.items())))
     assert not failures, "\n\n".join(failures)
+
+
+def test_sequences_along_the_schemas_links_answer_as_documented(api_world, api_schema):
+    """Stateful: plan → read → approve → start → step actions, created server → change → delete, and so on.
+
+    Planning is aimed at the caller's (master) cluster with its procedure (a generated id would almost never
+    name one), so the sequences that start with a planned run get past their first call.
+    """
+    answers = {}
+
+    @api_schema.hook("map_body")
+    def plan_on_a_real_cluster(context, body):
+        if context.operation.label == "POST /api/runs/" and isinstance(body, dict):
+            return {**body, "cluster": api_world.cluster.pk, "procedure": "k5-1a"}  # the master's procedure
+        return body
+
+    class Sequences(api_schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            _token, key = ApiToken.issue(api_world.admin, "stateful")
+            return {"headers": {"Authorization": f"Token {key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            seen = (case.operation.label, response.status_code)
+            answers[seen] = answers.get(seen, 0) + 1
+            case.validate_response(response, checks=CHECKS)
+
+    Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
+                                    database=None, derandomize=True,  # the same sequences on every run
+                                    suppress_health_check=list(HealthCheck)))  # fmt: skip
+    print("stateful", sorted(answers.items()))
+    assert answers.get(("POST /api/runs/", 201)), answers  # the sequences really started from a planned run
