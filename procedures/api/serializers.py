@@ -83,7 +83,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 class RunSerializer(serializers.ModelSerializer):
     domain = serializers.SerializerMethodField()
-    title = serializers.CharField(read_only=True)
+    title = serializers.SerializerMethodField(help_text="The procedure's title, in the reader's language.")
     planned_by = UserNameField()
     approved_by = UserNameField()
     started_by = UserNameField()
@@ -102,6 +102,11 @@ class RunSerializer(serializers.ModelSerializer):
     def get_domain(self, run) -> int | None:
         server = getattr(run.cluster, "server", None)
         return server.domain_id if server else None
+
+    def get_title(self, run) -> str:
+        """A list reads only the title out of the plan snapshot (``plan_title``), never the whole plan."""
+        title = run.plan_title if hasattr(run, "plan_title") else run.plan.get("title")
+        return localised(title)
 
 
 class StepMaySerializer(serializers.Serializer):

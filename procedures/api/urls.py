@@ -8,6 +8,7 @@ router.register("runs", views.RunViewSet, basename="api-run")
 router.register("steps", views.StepViewSet, basename="api-step")
 
 urlpatterns = [
+    path("queue/", views.QueueView.as_view(), name="api-queue"),
     path("steps/<int:pk>/log.txt", logs.StepLogTextView.as_view(), name="api-step-log-text"),
     re_path(r"^hosts/(?P<kind>node|server)/(?P<pk>[0-9]+)/verify/$", hostkeys.VerifyHostKeyView.as_view(),
             name="api-host-verify"),

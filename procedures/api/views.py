@@ -7,17 +7,19 @@ to say; their refusals (``PortalError``) become JSON in ``portal.api.errors``.
 """
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from django.db.models.fields.json import KeyTransform
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from procedures import services
 from procedures.api import serializers as s
 from procedures.api.filters import RunFilter
 from procedures.choices import Resolution, RunState
 from procedures.models import ProcedureRun, RunLogLine, StepRun
+from procedures.queue import queue_for
 
 
 def client_address(request) -> str | None:
@@ -134,7 +136,10 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     filterset_class = RunFilter
 
     def get_queryset(self):
-        return ProcedureRun.objects.visible_to(self.request.user).select_related(*RUN_RELATED).order_by("-pk")
+        runs = ProcedureRun.objects.visible_to(self.request.user).select_related(*RUN_RELATED).order_by("-pk")
+        if self.action == "list":  # a page of runs without their plan snapshots (each can be large)
+            runs = runs.defer("plan").annotate(plan_title=KeyTransform("title", "plan"))
+        return runs
 
     def get_serializer_class(self):
         return s.RunSerializer if self.action == "list" else s.RunDetailSerializer
@@ -202,8 +207,19 @@ for _name, (_body_class, _call, _summary) in STEP_ACTIONS.items():
     )
 
 
-def visible_step(request, pk) -> StepRun:
-    return get_object_or_404(StepRun.objects.visible_to(request.user).select_related("run"), pk=pk)
+class QueueSerializer(serializers.Serializer):
+    sign_off = s.StepSerializer(many=True, help_text="Four-eyes steps to sign off.")
+    countersign = s.StepSerializer(many=True, help_text="Requested skips and mark-dones to countersign.")
+    approve = s.RunSerializer(many=True, help_text="Plans to approve.")
+    close = s.RunSerializer(many=True, help_text="Completed runs to sign off.")
 
 
-STEP_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The step's id.")
+class QueueView(APIView):
+    """What waits for the reader's decision, never their own work: the approver's queue page (``procedures.queue``)."""
+
+    @extend_schema(responses={200: QueueSerializer}, tags=["runs"])
+    def get(self, request):
+        waiting = queue_for(request.user)
+        data = {"sign_off": waiting.sign_off, "countersign": waiting.countersign, "approve": waiting.approve,
+                "close": waiting.close}  # fmt: skip
+        return Response(QueueSerializer(data, context={"request": request}).data)

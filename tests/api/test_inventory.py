@@ -130,3 +130,15 @@ def test_errors_are_in_the_readers_language(api_world):
     bad = api_client(w.admin, language="ja").patch(f"/api/clusters/{w.cluster.pk}/", {"package_host": "a b"},
                                                     format="json")  # fmt: skip
     assert bad.json()["detail"].startswith("package_host: ") and not bad.json()["detail"].isascii()
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_list_costs_the_same_few_queries_however_many_objects(api_world, endpoint, django_assert_max_num_queries):
+    from tests.factories import ServerFactory
+
+    w = api_world
+    for _extra in range(5):
+        ServerFactory(domain=w.domain)
+    client = api_client(w.viewer)
+    with django_assert_max_num_queries(8):
+        assert client.get(f"/api/{endpoint}/").status_code == 200

@@ -214,3 +214,21 @@ def test_a_run_reads_in_a_bounded_number_of_queries(api_world, django_assert_max
         assert client.get(f"/api/runs/{run.pk}/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/api/runs/").status_code == 200
+
+
+def test_a_list_of_runs_shows_each_title_in_the_readers_language_without_loading_plans(api_world):
+    w = api_world
+    _run(w, [console_step("c")])
+    english = api_client(w.viewer).get("/api/runs/").json()["results"][0]["title"]
+    japanese = api_client(w.viewer, language="ja").get("/api/runs/").json()["results"][0]["title"]
+    assert (english, japanese) == ("Test", "テスト")
+
+
+def test_the_queue_shows_what_waits_for_the_reader_and_never_their_own_work(api_world):
+    w = api_world
+    theirs = _run(w, [console_step("c")], by=w.operator)
+    own = _run(w, [console_step("d")], by=w.approver)
+    queue = api_client(w.approver).get("/api/queue/").json()
+    assert [r["id"] for r in queue["approve"]] == [theirs.pk] and own.pk not in [r["id"] for r in queue["approve"]]
+    assert queue["sign_off"] == [] and queue["countersign"] == [] and queue["close"] == []
+    assert api_client(w.operator).get("/api/queue/").json()["approve"] == []
