@@ -60,6 +60,7 @@ class RequestNotNamed(PortalError):
         "request_not_named",
         _("A countersign names the request it approves; reload the page, read the request and countersign again."),
     )
+    field = "request"
 
 
 class RequestChanged(PortalError):

@@ -49,6 +49,11 @@ class StepSerializer(serializers.ModelSerializer):
     ticked = serializers.ListField(source="checklist", child=serializers.CharField(), read_only=True)
     hosts = serializers.SerializerMethodField(help_text="The hosts the step acts on, as their labels.")
     resolution = serializers.CharField(read_only=True, help_text="A requested skip or mark-done, or empty.")
+    resolution_version = serializers.IntegerField(
+        read_only=True, help_text="The request's number: a countersign names it (``request``)."
+    )
+    approved_by = UserNameField(help_text="Who approved the step's commands before they were sent.")
+    rejected_by = UserNameField(help_text="Who rejected this attempt (its commands, or its outcome).")
     executed_by = UserNameField()
     confirmed_by = UserNameField()
     signed_off_by = UserNameField()
@@ -60,8 +65,8 @@ class StepSerializer(serializers.ModelSerializer):
         fields = (
             "id", "run", "position", "key", "seed_ids", "kind", "target", "title", "state", "attempt",
             "needs_signoff", "checklist", "ticked", "hosts", "message", "resolution", "resolution_reason",
-            "executed_by", "confirmed_by", "signed_off_by", "resolution_requested_by", "resolved_by",
-            "started_at", "finished_at",
+            "resolution_version", "approved_by", "approved_at", "rejected_by", "executed_by", "confirmed_by",
+            "signed_off_by", "resolution_requested_by", "resolved_by", "started_at", "finished_at",
         )  # fmt: skip
         read_only_fields = fields
 
@@ -111,6 +116,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 class StepMaySerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    approve = serializers.BooleanField(help_text="Approve the step's commands before they are sent.")
     sign_off = serializers.BooleanField()
     countersign = serializers.BooleanField()
 
@@ -199,6 +205,12 @@ class ConfirmSerializer(serializers.Serializer):
         help_text="Every checklist item's key, true when ticked; the step is refused while one is not.",
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
+
+
+class CountersignSerializer(serializers.Serializer):
+    request = serializers.CharField(
+        max_length=20, help_text="The number of the request you read (the step's resolution_version)."
+    )
 
 
 class SignOffSerializer(serializers.Serializer):

@@ -80,10 +80,17 @@ STEP_ACTIONS = {
         ),
         "Sign a four-eyes step off: approve, or reject with a note (not who did the step).",
     ),
+    "approve": (
+        s.SignOffSerializer,
+        lambda pk, user, address, d: services.approve_step(
+            pk, user=user, verdict=d["verdict"], note=d["note"], address=address
+        ),
+        "Approve a four-eyes step's exact commands and hosts before anything is sent (or reject with a note).",
+    ),
     "countersign": (
-        s.EmptySerializer,
-        lambda pk, user, address, d: services.countersign(pk, user=user, address=address),
-        "Countersign a requested skip or mark-done (a second person).",
+        s.CountersignSerializer,
+        lambda pk, user, address, d: services.countersign(pk, user=user, request=d["request"], address=address),
+        "Countersign the requested skip or mark-done you read, named by its number (a second person).",
     ),
     "retry": (
         s.EmptySerializer,

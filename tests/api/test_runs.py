@@ -150,11 +150,21 @@ def test_skip_is_requested_by_one_and_countersigned_by_another(api_world):
     assert missing.status_code == 400 and missing.json()["detail"].startswith("reason: ")
     asked = operator.post(f"/api/steps/{step.pk}/skip/", {"reason": "done at the console"}, format="json")
     assert asked.status_code == 200 and asked.json()["resolution"] == Resolution.SKIP
-    assert operator.post(f"/api/steps/{step.pk}/countersign/", {}, format="json").status_code == 403
-    signed = api_client(w.approver).post(f"/api/steps/{step.pk}/countersign/", {}, format="json")
+    assert operator.post(f"/api/steps/{step.pk}/countersign/", {"request": 1}, format="json").status_code == 403
+    unnamed = api_client(w.approver).post(f"/api/steps/{step.pk}/countersign/", {}, format="json")
+    assert unnamed.status_code == 400 and unnamed.json()["detail"].startswith("request: ")
+    number = asked.json()["resolution_version"]
+    signed = api_client(w.approver).post(f"/api/steps/{step.pk}/countersign/", {"request": number}, format="json")
     assert signed.status_code == 200 and signed.json()["state"] == StepState.SKIPPED
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED
+
+
+def _fails(step_id: int, attempt: int, *, claimed: bool = False) -> None:
+    """What a worker does with a command that exits non-zero: claim the attempt, then report it failed."""
+    if not claimed:
+        services.claim_step(step_id, attempt=attempt, worker="test-worker")
+    services.finish_step(step_id, worker="test-worker", attempt=attempt, ok=False, message="exit 1")
 
 
 def test_a_failed_step_is_retried_or_marked_done_and_a_running_one_aborted(api_world):
@@ -162,18 +172,32 @@ def test_a_failed_step_is_retried_or_marked_done_and_a_running_one_aborted(api_w
     run = _started(w, [command_step("cmd", [host_ref(w.node1, "false")])])
     step = run.steps.get()
     operator = api_client(w.operator)
+    services.claim_step(step.pk, attempt=1, worker="test-worker")  # a live worker stops the command itself
     running = operator.post(f"/api/steps/{step.pk}/abort/", {"reason": "wrong host"}, format="json")
     assert running.status_code == 200 and running.json()["state"] == StepState.RUNNING
-    services.finish_step(step.pk, worker="", attempt=1, ok=False, message="exit 1")  # as the worker would
+    _fails(step.pk, 1, claimed=True)
     step.refresh_from_db()
-    assert step.state == StepState.FAILED
+    assert step.state in StepState.RETRYABLE, step.state
     retried = operator.post(f"/api/steps/{step.pk}/retry/", {}, format="json")
-    assert (
-        retried.status_code == 200 and retried.json()["state"] == StepState.RUNNING and retried.json()["attempt"] == 2
-    )
-    services.finish_step(step.pk, worker="", attempt=2, ok=False, message="exit 1")
+    assert retried.status_code == 200, retried.content
+    assert retried.json()["state"] == StepState.RUNNING and retried.json()["attempt"] == 2
+    _fails(step.pk, 2)
     done = operator.post(f"/api/steps/{step.pk}/mark-done/", {"reason": "done by hand"}, format="json")
     assert done.status_code == 200 and done.json()["resolution"] == Resolution.DONE
+
+
+def test_a_four_eyes_commands_are_approved_before_they_are_sent_by_another_person(api_world):
+    w = api_world
+    run = _started(w, [command_step("cmd", [host_ref(w.node1, "true")], needs_signoff=True)])
+    step = run.steps.get()
+    assert step.state == StepState.AWAITING_APPROVAL
+    runs_it = api_client(w.operator).post(f"/api/steps/{step.pk}/approve/", {"verdict": "approve"}, format="json")
+    assert runs_it.status_code == 403
+    detail = api_client(w.approver).get(f"/api/runs/{run.pk}/").json()
+    assert detail["actions"]["steps"] == [{"id": step.pk, "approve": True, "sign_off": False, "countersign": False}]
+    approved = api_client(w.approver).post(f"/api/steps/{step.pk}/approve/", {"verdict": "approve"}, format="json")
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "run-approver"
+    assert approved.json()["state"] == StepState.RUNNING
 
 
 def test_a_waiting_run_is_resumed_and_a_run_aborted_with_a_reason(api_world):
@@ -232,3 +256,13 @@ def test_the_queue_shows_what_waits_for_the_reader_and_never_their_own_work(api_
     assert [r["id"] for r in queue["approve"]] == [theirs.pk] and own.pk not in [r["id"] for r in queue["approve"]]
     assert queue["sign_off"] == [] and queue["countersign"] == [] and queue["close"] == []
     assert api_client(w.operator).get("/api/queue/").json()["approve"] == []
+
+
+def test_a_countersign_naming_no_request_number_is_the_services_400_naming_the_field(api_world):
+    w = api_world
+    run = _started(w, [console_step("c")])
+    step = run.steps.get()
+    services.request_resolution(step.pk, user=w.operator, resolution=Resolution.SKIP, reason="by hand")
+    answer = api_client(w.approver).post(f"/api/steps/{step.pk}/countersign/", {"request": "x"}, format="json")
+    assert answer.status_code == 400 and answer.json()["code"] == "request_not_named"
+    assert answer.json()["detail"].startswith("request: ")

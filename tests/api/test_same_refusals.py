@@ -18,7 +18,7 @@ from procedures.choices import Resolution
 from procedures.models import ProcedureRun, StepRun
 from tests.factories import MembershipFactory, ServerFactory, UserFactory
 from tests.fixtures.api import api_client
-from tests.fixtures.runs import console_step, make_plan
+from tests.fixtures.runs import command_step, console_step, host_ref, make_plan
 
 
 def _planned(w, cluster, by="operator"):
@@ -64,6 +64,22 @@ def skip_asked_by_approver(w, cluster):
     return "step", step.pk
 
 
+def command_awaiting_approval(w, cluster):
+    node = cluster.nodes.order_by("position").first()
+    run = services.create_run(
+        cluster,
+        make_plan(cluster, [command_step("cmd", [host_ref(node, "true")], needs_signoff=True)]),
+        user=w.operator,
+    )
+    services.approve_run(run.pk, user=w.approver2)
+    services.start_run(run.pk, user=w.operator)
+    return "step", run.steps.get().pk
+
+
+def _request_of(kind, pk) -> dict:
+    return {"request": StepRun.objects.get(pk=pk).resolution_version}
+
+
 def completed_worked_on_by_approver(w, cluster):
     step = _waiting_step(w, cluster)
     services.confirm_step(step.pk, user=w.approver, ticked=["done"])
@@ -71,7 +87,7 @@ def completed_worked_on_by_approver(w, cluster):
     return "run", step.run_id
 
 
-# (situation, page action, API action, body) — the page's form fields and the API's JSON say the same thing
+# (situation, page action, API action, body or body(kind, pk)) — the page's form and the API's JSON say the same
 ACTIONS = {
     "approve": (planned, "approve", "approve", {}),
     "approve own plan": (planned_by_approver, "approve", "approve", {}),
@@ -85,7 +101,10 @@ ACTIONS = {
     "confirm": (awaiting_confirmation, "confirm", "confirm", {"checked": ["done"]}),
     "sign off": (awaiting_signoff_done_by_approver, "sign-off", "sign-off", {"verdict": "approve"}),
     "reject without note": (awaiting_signoff_done_by_approver, "sign-off", "sign-off", {"verdict": "reject"}),
-    "countersign": (skip_asked_by_approver, "countersign", "countersign", {}),
+    "countersign": (skip_asked_by_approver, "countersign", "countersign", _request_of),
+    "countersign another request": (skip_asked_by_approver, "countersign", "countersign", {"request": "0"}),
+    "approve the command": (command_awaiting_approval, "approve", "approve", {"verdict": "approve"}),
+    "reject the command without note": (command_awaiting_approval, "approve", "approve", {"verdict": "reject"}),
     "skip without reason": (awaiting_confirmation, "request-skip", "skip", {"reason": ""}),
     "skip": (awaiting_confirmation, "request-skip", "skip", {"reason": "done at the console"}),
     "retry pending": (awaiting_confirmation, "retry", "retry", {}),
@@ -145,9 +164,10 @@ def test_the_api_and_the_pages_refuse_the_same_things(state_world, case, who):
     kind, on_page = situation(w, w.cluster)
     _kind, on_api = situation(w, second)
     user = getattr(w, who)
+    page_body, api_body = (body(kind, on_page), body(kind, on_api)) if callable(body) else (body, body)
 
-    page = _page(user, kind, on_page, page_action, body)
-    api = _api(user, kind, on_api, api_action, body)
+    page = _page(user, kind, on_page, page_action, page_body)
+    api = _api(user, kind, on_api, api_action, api_body)
 
     assert _same_words(page, kind, on_page) == _same_words(api, kind, on_api), (page, api)
     assert _state(kind, on_page) == _state(kind, on_api)

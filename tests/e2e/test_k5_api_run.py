@@ -1,7 +1,8 @@
 """K.5 (1)(b) for the address server addsv01, from planning to the run's sign-off through the JSON API alone.
 
 Two people, each with a token made from their password: the operator plans, starts and confirms; the approver
-approves the plan, signs off every four-eyes step and closes the run. The steps run on the lab over SSH, as in
+approves the plan, approves every four-eyes step's commands before they are sent, signs off what needs it and
+closes the run. The steps run on the lab over SSH, as in
 the page version (tests/e2e/test_k5_new_address_server_run.py). Meanwhile a follower reads the log by sequence
 number, as a script would; at the end the whole log has been read back without a gap.
 """
@@ -73,7 +74,7 @@ def test_k5_1b_is_planned_approved_run_and_signed_off_through_the_api_by_two_peo
     call(operator, "post", f"/api/runs/{run_id}/start/", what="start")
     follower = LogFollower(approver, run_id)
 
-    acted = {"confirmed": [], "signed_off": []}
+    acted = {"confirmed": [], "approved": [], "signed_off": []}
     for _turn in range(4 * len(run["steps"])):
         run = wait_until(settled(operator, run_id, follower), timeout=STEP_WAIT_S, what="the run to wait or finish")
         if run["state"] != RunState.WAITING:
@@ -84,6 +85,11 @@ def test_k5_1b_is_planned_approved_run_and_signed_off_through_the_api_by_two_peo
             call(operator, "post", f"/api/steps/{step['id']}/confirm/", {"checklist": ticked, "note": "seen"},
                  what=f"confirmation of {step['key']}")  # fmt: skip
             acted["confirmed"].append(step["key"])
+        elif step["state"] == StepState.AWAITING_APPROVAL:  # four eyes before the command is sent
+            assert step["hosts"], step
+            call(approver, "post", f"/api/steps/{step['id']}/approve/", {"verdict": "approve"},
+                 what=f"approval of {step['key']}'s commands")  # fmt: skip
+            acted["approved"].append(step["key"])
         elif step["state"] == StepState.AWAITING_SIGNOFF:
             call(approver, "post", f"/api/steps/{step['id']}/sign-off/", {"verdict": "approve"},
                  what=f"sign-off of {step['key']}")  # fmt: skip
