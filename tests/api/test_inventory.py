@@ -142,3 +142,11 @@ def test_a_list_costs_the_same_few_queries_however_many_objects(api_world, endpo
     client = api_client(w.viewer)
     with django_assert_max_num_queries(8):
         assert client.get(f"/api/{endpoint}/").status_code == 200
+
+
+def test_a_site_reads_for_anyone_with_a_domain_there_and_another_is_404(api_world):
+    w = api_world
+    client = api_client(w.viewer)
+    assert client.get(f"/api/sites/{w.domain.site_id}/").json()["name"] == w.domain.site.name
+    assert client.get(f"/api/sites/{w.hidden.domain.site_id}/").status_code == 404
+    assert client.post("/api/sites/", {"name": "x"}, format="json").status_code == 405

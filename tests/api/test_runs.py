@@ -266,3 +266,12 @@ def test_a_countersign_naming_no_request_number_is_the_services_400_naming_the_f
     answer = api_client(w.approver).post(f"/api/steps/{step.pk}/countersign/", {"request": "x"}, format="json")
     assert answer.status_code == 400 and answer.json()["code"] == "request_not_named"
     assert answer.json()["detail"].startswith("request: ")
+
+
+def test_a_step_reads_with_its_plan_facts_in_the_readers_language(api_world):
+    w = api_world
+    run = _run(w, [console_step("c", items=("screen",))])
+    step = run.steps.get()
+    body = api_client(w.viewer, language="ja").get(f"/api/steps/{step.pk}/").json()
+    assert body["run"] == run.pk and body["position"] == 1 and body["kind"] == "console"
+    assert body["title"] == "コンソール c" and body["checklist"][0]["key"] == "screen"
