@@ -174,7 +174,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         query = s.LogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        lines = RunLogLine.objects.after(run.pk, q["after"])
+        lines = RunLogLine.objects.filter(run_id=run.pk, seq__gt=q["after"]).order_by("seq")
         if q.get("step"):
             lines = lines.filter(step_id=q["step"])
         rows = [
