@@ -9,6 +9,7 @@ class PortalError(Exception):
     """Shown to the user as it is; views turn it into a message, the API into a JSON body."""
 
     status, code, message = 400, "invalid", _("This request cannot be carried out.")
+    field = ""  # bad input: the request field it is about (the API names it; a page shows the message)
 
     def __init__(self, message=None, **params):
         self.params = params

@@ -2,6 +2,8 @@
 
 Every page needs a logged-in user, except the log-in page itself and static files. A script asking for JSON
 (the run page's log client) gets a 403 JSON answer it can act on, not a log-in page.
+The JSON API under /api/ authenticates each request itself (a token or the session) and refuses an anonymous
+one with 401 in JSON (``portal.api``), so it is left to the API here.
 """
 
 import ipaddress
@@ -14,7 +16,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-OPEN_PREFIXES = ("/static/", "/i18n/")
+OPEN_PREFIXES = ("/static/", "/i18n/", "/api/")
 
 
 @lru_cache(maxsize=8)

@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "simple_history",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from the package: no CDN
     "portal",
     "clusters",
     "procedures",
@@ -209,6 +213,41 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_address"  # the address ClientAddressMiddleware established
+AXES_LOCKOUT_CALLABLE = "portal.api.tokens.lockout_response"  # the template for a person, JSON for the API
+
+# The JSON API (docs/API.md): a token or the browser's session, a role in the object's domain, errors as JSON.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.auth.TokenAuthentication",  # first: an anonymous request is told 401 with "WWW-Authenticate"
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("PORTAL_TOKEN_RATE", default="10/minute")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Groupmax cluster portal API",
+    "DESCRIPTION": "Runs of Groupmax Appendix K.5 on HP-UX ServiceGuard clusters, and their inventory (docs/API.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.add_links"],
+    "ENUM_NAME_OVERRIDES": {
+        "RunStateEnum": "procedures.choices.RunState",
+        "StepStateEnum": "procedures.choices.StepState",
+    },
+}
 
 # Celery (production profile): the broker is only a doorbell; the database says what runs (docs/ARCHITECTURE.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from clusters.demo import LoginForm
+from portal.api.errors import not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clusters:domain-list", permanent=False)),
@@ -13,4 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("inventory/", include("clusters.urls")),
     path("procedures/", include("procedures.urls")),
+    # The JSON API (docs/API.md): tokens and the schema, the inventory, runs and steps
+    path("api/", include("portal.api.urls")),
+    path("api/", include("clusters.api.urls")),
+    path("api/", include("procedures.api.urls")),
+    re_path(r"^api/", not_found),
 ]

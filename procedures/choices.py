@@ -17,6 +17,7 @@ class RunState(models.TextChoices):
     ABORTED = "aborted", _("Aborted")
     ACTIVE = nonmember(frozenset({"running", "waiting"}))  # holds its cluster: one per cluster (DB constraint)
     ABORTABLE = nonmember(frozenset({"planned", "approved", "running", "waiting"}))
+    ENDED = nonmember(frozenset({"completed", "signed_off", "aborted"}))  # nothing runs or writes its log any more
 
 
 class WaitReason(models.TextChoices):

@@ -60,6 +60,7 @@ class RequestNotNamed(PortalError):
         "request_not_named",
         _("A countersign names the request it approves; reload the page, read the request and countersign again."),
     )
+    field = "request"
 
 
 class RequestChanged(PortalError):
@@ -114,14 +115,17 @@ class SecondPersonRequired(PortalError):
 
 class ReasonRequired(PortalError):
     status, code, message = 400, "reason_required", _("Give a reason.")
+    field = "reason"
 
 
 class UnknownVerdict(PortalError):
     status, code, message = 400, "verdict", _("“{verdict}” is not a sign-off decision: approve or reject.")
+    field = "verdict"
 
 
 class ChecklistIncomplete(PortalError):
     status, code, message = 400, "checklist", _("Tick every item of the checklist first: {missing}.")
+    field = "checklist"
 
 
 class PlanUnavailable(PortalError):
@@ -200,6 +204,7 @@ class AlreadySignedOff(PortalError):
 
 class ScreenshotRefused(PortalError):
     status, code, message = 400, "screenshot", _("The screenshot {name} was refused: {reason}.")
+    field = "screenshot"
 
 
 class NotAMailServer(PortalError):

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.runs",
     "tests.fixtures.prod",
     "tests.fixtures.services",
+    "tests.fixtures.api",
 ]
 
 
