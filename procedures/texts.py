@@ -100,6 +100,12 @@ class _NamesOnly(string.Formatter):
             raise KeyError(field_name)
         return kwargs[field_name], field_name
 
+    def convert_field(self, value, conversion):
+        return value  # no !r / !a
+
+    def format_field(self, value, format_spec):
+        return str(value)  # no width or fill: a stored id cannot make a huge text
+
 
 _FORMATTER = _NamesOnly()
 
@@ -112,8 +118,8 @@ def _render(value) -> str:
         text = translation.gettext(value.get("m", ""))
         try:
             return _FORMATTER.vformat(text, (), params)
-        except (KeyError, IndexError, ValueError):
-            return _FORMATTER.vformat(value.get("m", ""), (), params) if params else text
+        except (KeyError, IndexError, ValueError):  # a translation or a stored id that does not fit its parameters
+            return text
     if isinstance(value, list):
         return JOIN.join(_render(v) for v in value)
     return "" if value is None else str(value)
