@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import string
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, trans_real
 
 LANGUAGES = ("ja", "en")  # the order of fallback: the source procedure is Japanese
 
@@ -141,9 +142,6 @@ def render_message(stored, language: str | None = None) -> str:
 def language_of_scope(scope) -> str:
     """The reader's language on a websocket, chosen as ``LocaleMiddleware`` chooses it for a page: the language
     cookie, else the browser's Accept-Language, else the site's language."""
-    from django.conf import settings
-    from django.utils.translation import trans_real
-
     cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
     if cookie:
         try:

@@ -157,3 +157,42 @@ def test_the_migration_turns_old_texts_into_messages_and_leaves_free_text_readab
     assert render_message(stored[2], "ja").startswith("中止")
     assert render_message(StepRun.objects.get(pk=step.pk).message, "en") == "exit code 3"
     assert stored[3] == "a person's own words"
+
+
+def test_a_japanese_reader_sees_audit_actions_step_kinds_and_file_titles_in_japanese(client, state_world):
+    w = state_world
+    steps = [command_step("cmd", [host_ref(w.node1, "echo hi")])]
+    run = services.create_run(w.cluster, make_plan(w.cluster, steps), user=w.operator)
+    services.approve_run(run.pk, user=w.approver)
+    japanese = page(client, w.viewer, run, HTTP_ACCEPT_LANGUAGE="ja")
+    english = page(client, w.viewer, run, HTTP_ACCEPT_LANGUAGE="en")
+    assert "計画を承認" in japanese and "plan approved" not in japanese and "plan approved" in english
+    assert "· コマンド" in japanese and "· command" in english
+    assert ">approve<" not in japanese  # the code stays only as the cell's title
+    client.force_login(w.operator)
+    url = reverse("procedures:plan", args=[w.cluster.pk])
+    plan_ja = client.get(url, {"procedure": "k5-1a"}, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    plan_en = client.get(url, {"procedure": "k5-1a"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h3>パッケージ構成ファイル — " in plan_ja and "<h3>package configuration — " not in plan_ja
+    assert "<h3>package configuration — " in plan_en and "両ノード" in plan_ja and "both nodes" in plan_en
+
+
+def test_the_admin_shows_stored_messages_rendered(client, state_world, admin_user):
+    w = state_world
+    run = services.create_run(w.cluster, make_plan(w.cluster, [command_step("one", [])]), user=w.operator)
+    step = run.steps.get()
+    StepRun.objects.filter(pk=step.pk).update(message=message("exit code {code}", code=5))
+    ProcedureRun.objects.filter(pk=run.pk).update(wait_message=message("This step names no host."))
+    client.force_login(admin_user)
+    for url in (
+        reverse("admin:procedures_procedurerun_change", args=[run.pk]),
+        reverse("admin:procedures_steprun_change", args=[step.pk]),
+    ):
+        shown = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "exit code 5" in shown and MARK not in shown and "\\u001e" not in shown
+    assert (
+        "この手順には対象ホストがありません。"
+        in client.get(
+            reverse("admin:procedures_procedurerun_change", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="ja"
+        ).content.decode()
+    )
