@@ -73,11 +73,14 @@ def test_the_log_api_search_and_download_speak_the_readers_language(client, fail
     client.force_login(w.viewer)
     url = reverse("procedures:run-log", args=[run.pk])
     for language, expected in (("en", ENGLISH), ("ja", JAPANESE)):
-        texts = [m["text"] for m in client.get(url, HTTP_ACCEPT_LANGUAGE=language).json()["messages"]]
+        answer = client.get(url, HTTP_ACCEPT_LANGUAGE=language).json()["lines"]
+        texts = [m["text"] for m in emitter.expand(answer)]
         assert "out" in texts and all(any(e in t for t in texts) for e in expected)
         assert not any(t.startswith(MARK) for t in texts)
-        found = client.get(url, {"q": expected[1]}, HTTP_ACCEPT_LANGUAGE=language).json()["messages"]
-        assert found and all(expected[1] in m["text"] for m in found)  # search finds what the reader reads
+        found = client.get(url, {"q": expected[1]}, HTTP_ACCEPT_LANGUAGE=language).json()["lines"]
+        assert found and all(
+            expected[1] in m["text"] for m in emitter.expand(found)
+        )  # search finds what the reader reads
     download = client.get(reverse("procedures:run-log-download", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en")
     body = b"".join(async_to_sync(_collect)(download.streaming_content)).decode()
     assert "Failed: exit code 3" in body and "終了コード" not in body and MARK not in body
@@ -119,7 +122,9 @@ def test_the_socket_sends_backlog_and_pushes_in_each_viewers_language(state_worl
     en_got, ja_got = async_to_sync(scenario)()
 
     def shown(messages):
-        return [m.get("text") or m.get("message") for m in messages if m.get("text") or m.get("message")]
+        return [
+            m.get("text") or m.get("message") for m in emitter.expand(messages) if m.get("text") or m.get("message")
+        ]
 
     assert shown(en_got) == ["exit code 3", "exit code 4", "This step names no host."]
     assert shown(ja_got) == ["終了コード 3", "終了コード 4", "この手順には対象ホストがありません。"]
@@ -148,8 +153,8 @@ def test_the_migration_turns_old_texts_into_messages_and_leaves_free_text_readab
     now = timezone.now()
     store_lines([(run.pk, step.pk, 1, "", n, Stream.SYSTEM, text, now) for n, text in enumerate(old, start=1)])
     StepRun.objects.filter(pk=step.pk).update(message="終了コード 3")
-    migration = importlib.import_module("procedures.migrations.0006_stored_messages")
-    state = MigrationExecutor(connection).loader.project_state(("procedures", "0006_stored_messages"))
+    migration = importlib.import_module("procedures.migrations.0008_stored_messages")
+    state = MigrationExecutor(connection).loader.project_state(("procedures", "0008_stored_messages"))
     migration.to_messages(state.apps, None)  # the models as the migration sees them
     stored = list(RunLogLine.objects.filter(run=run).order_by("seq").values_list("text", flat=True))
     assert [text.startswith(MARK) for text in stored] == [True, True, True, False]
