@@ -153,8 +153,8 @@ def test_the_migration_turns_old_texts_into_messages_and_leaves_free_text_readab
     now = timezone.now()
     store_lines([(run.pk, step.pk, 1, "", n, Stream.SYSTEM, text, now) for n, text in enumerate(old, start=1)])
     StepRun.objects.filter(pk=step.pk).update(message="終了コード 3")
-    migration = importlib.import_module("procedures.migrations.0008_stored_messages")
-    state = MigrationExecutor(connection).loader.project_state(("procedures", "0008_stored_messages"))
+    migration = importlib.import_module("procedures.migrations.0009_stored_messages")
+    state = MigrationExecutor(connection).loader.project_state(("procedures", "0009_stored_messages"))
     migration.to_messages(state.apps, None)  # the models as the migration sees them
     stored = list(RunLogLine.objects.filter(run=run).order_by("seq").values_list("text", flat=True))
     assert [text.startswith(MARK) for text in stored] == [True, True, True, False]
