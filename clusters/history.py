@@ -29,6 +29,10 @@ def _remember_address(sender, history_instance, **kwargs):
         history_instance.history_address = request.META.get("REMOTE_ADDR")
 
 
+# django-simple-history names its kinds of change in English only: the portal says them in the reader's language.
+KINDS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+
+
 def changes(obj, limit: int = 50) -> list[dict]:
     """The object's history, newest first, each entry with who, when, from where and what changed how."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
@@ -48,7 +52,7 @@ def changes(obj, limit: int = 50) -> list[dict]:
                 "when": newer.history_date,
                 "who": newer.history_user,
                 "address": newer.history_address,
-                "kind": newer.get_history_type_display(),
+                "kind": KINDS.get(newer.history_type) or newer.get_history_type_display(),
                 "changes": diff,
             }
         )

@@ -128,6 +128,8 @@ class SshTarget(models.Model):
         except ValidationError:
             return str(_("(not a valid host key)"))
 
+    host_key_fingerprint.fget.short_description = _("host key fingerprint")  # the admin's label for it
+
     def clean_ssh(self):
         if not 1 <= (self.ssh_port or 0) <= 65535:
             raise ValidationError({"ssh_port": _("A port is a number from 1 to 65535.")})

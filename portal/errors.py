@@ -13,6 +13,7 @@ class PortalError(Exception):
 
     def __init__(self, message=None, **params):
         self.params = params
+        self.template = message or self.message  # its id and parameters, to store and show in any language
         super().__init__(str(message or self.message).format(**params))
 
 

@@ -13,6 +13,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from django.utils.translation import gettext_lazy
+
 from procedures.texts import localised
 
 
@@ -26,6 +28,26 @@ class Target:
     NODE1, NODE2, BOTH, CLUSTER = "node1", "node2", "both", "cluster"
     MASTER, MAIL_SERVERS, ADDRESS_SERVERS, CONSOLE = "master", "mail_servers", "address_servers", "console"
     ALL = (NODE1, NODE2, BOTH, CLUSTER, MASTER, MAIL_SERVERS, ADDRESS_SERVERS, CONSOLE)
+
+
+# The step kinds and targets as a reader reads them (the codes stay in the plan and the records).
+KIND_LABELS = {
+    Kind.COMMAND: gettext_lazy("command"),
+    Kind.EDIT: gettext_lazy("file edit"),
+    Kind.CHECK: gettext_lazy("check"),
+    Kind.CONSOLE: gettext_lazy("at the console"),
+    Kind.CONFIRM: gettext_lazy("confirmation"),
+}
+TARGET_LABELS = {
+    Target.NODE1: gettext_lazy("node 1"),
+    Target.NODE2: gettext_lazy("node 2"),
+    Target.BOTH: gettext_lazy("both nodes"),
+    Target.CLUSTER: gettext_lazy("the cluster"),
+    Target.MASTER: gettext_lazy("the master"),
+    Target.MAIL_SERVERS: gettext_lazy("the mail servers"),
+    Target.ADDRESS_SERVERS: gettext_lazy("the address servers"),
+    Target.CONSOLE: gettext_lazy("the console"),
+}
 
 
 def text(ja: str, en: str) -> dict[str, str]:

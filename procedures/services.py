@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clusters.choices import DomainRoleName
 from clusters.models import Cluster, GroupmaxServer
@@ -36,6 +37,8 @@ from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
 from procedures.models.logs import store_lines
 from procedures.plan import Kind, Plan
 from procedures.signoff import Decision
+from procedures.texts import message as stored
+from procedures.texts import render_message
 
 SYSTEM = "portal"
 log = logging.getLogger(__name__)
@@ -333,7 +336,7 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
             _wait(
                 run,
                 WaitReason.OPERATOR,
-                _("Step {n} is done at the console and confirmed here.").format(n=step.position),
+                stored(gettext_noop("Step {n} is done at the console and confirmed here."), n=step.position),
             )
             return
         if step.state == StepState.AWAITING_CONFIRMATION:
@@ -361,8 +364,9 @@ def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> N
         _wait(
             run,
             WaitReason.APPROVAL,
-            _("Step {n} waits for an approver; nothing is sent to its hosts before the approval.").format(
-                n=step.position
+            stored(
+                gettext_noop("Step {n} waits for an approver; nothing is sent to its hosts before the approval."),
+                n=step.position,
             ),
         )
         return
@@ -526,7 +530,9 @@ def request_resolution(step_id: int, *, user, resolution: str, reason: str, addr
         if resolution not in Resolution.values or step.state not in allowed or run.state not in RunState.ACTIVE:
             raise _step_conflict(step, Resolution(resolution).label if resolution in Resolution.values else "?")
         if resolution == Resolution.DONE and step.rejected_by_id:
-            raise exc.RejectedNotDone(who=step.rejected_by.get_username(), step=step.position, why=step.message)
+            raise exc.RejectedNotDone(
+                who=step.rejected_by.get_username(), step=step.position, why=render_message(step.message)
+            )
         step.resolution, step.resolution_reason, step.resolution_requested_by = resolution, reason, user
         step.resolution_version += 1
         step.save(update_fields=["resolution", "resolution_reason", "resolution_requested_by", "resolution_version"])
@@ -563,7 +569,9 @@ def countersign(step_id: int, *, user, request, address=None) -> StepRun:
                 what=Resolution(step.resolution).label, why=step.resolution_reason,
             )  # fmt: skip
         if step.resolution == Resolution.DONE and step.rejected_by_id:
-            raise exc.RejectedNotDone(who=step.rejected_by.get_username(), step=step.position, why=step.message)
+            raise exc.RejectedNotDone(
+                who=step.rejected_by.get_username(), step=step.position, why=render_message(step.message)
+            )
         resolution = step.resolution
         allowed = StepState.SKIPPABLE if resolution == Resolution.SKIP else StepState.RETRYABLE
         if step.state not in allowed:
@@ -758,7 +766,7 @@ def finish_step(step_id: int, *, worker: str, attempt: int, ok: bool, message: s
             _wait(
                 run,
                 WaitReason.OPERATOR,
-                _("Read the output of step {n} and tick its checklist.").format(n=step.position),
+                stored(gettext_noop("Read the output of step {n} and tick its checklist."), n=step.position),
                 label=worker,
             )
         elif not aborted:
@@ -781,8 +789,8 @@ def worker_alive(step: StepRun) -> bool:
 
 def _no_worker_message(step: StepRun) -> str:
     if not step.worker:
-        return _("Aborted before a worker took the step: nothing was sent to its hosts.")
-    return _("Aborted; {why}").format(why=_silent_worker_message(step))
+        return stored(gettext_noop("Aborted before a worker took the step: nothing was sent to its hosts."))
+    return stored(gettext_noop("Aborted; {why}"), why=_silent_worker_message(step))
 
 
 def _silent_worker_message(step: StepRun) -> str:
@@ -791,11 +799,14 @@ def _silent_worker_message(step: StepRun) -> str:
         for r in step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING])
         if r.pgid
     ]
-    message = _("Worker {worker} stopped reporting (last heartbeat {at}); the outcome on the host is unknown.").format(
-        worker=step.worker or "?", at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—"
+    message = stored(
+        gettext_noop("Worker {worker} stopped reporting (last heartbeat {at}); the outcome on the host is unknown."),
+        worker=step.worker or "?",
+        at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—",
     )
     if pgids:
-        message += " " + _("The remote command may still be running: {hosts}.").format(hosts=", ".join(pgids))
+        still = stored(gettext_noop("The remote command may still be running: {hosts}."), hosts=", ".join(pgids))
+        message = stored("{silent} {still}", silent=message, still=still)
     return message
 
 
@@ -830,8 +841,9 @@ def reap_gone_workers(workers) -> list[int]:
     """Interrupt at once the running steps of workers known to be gone (a process of this machine that ended)."""
 
     def message(step):
-        return _("Worker {worker} is gone (its process ended); the outcome on the host is unknown.").format(
-            worker=step.worker
+        return stored(
+            gettext_noop("Worker {worker} is gone (its process ended); the outcome on the host is unknown."),
+            worker=step.worker,
         )
 
     return _reap(StepRun.objects.running().filter(worker__in=list(workers)), lambda step: True, message)

@@ -14,3 +14,10 @@ def require_binary(name: str, package: str | None = None) -> str:
             pytrace=False,
         )
     return path
+
+
+def shown(stored: str, language: str = "en") -> str:
+    """A text the portal stored as a message (procedures.texts), as a reader of ``language`` reads it."""
+    from procedures.texts import render_message
+
+    return render_message(stored, language)

@@ -20,10 +20,40 @@ from procedures import services
 from procedures.choices import StepState
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ConsoleScreenshot, ProcedureRun, RunEvent, ServerLock, StepHostResult, StepRun
-from procedures.texts import localised
+from procedures.texts import localised, render_message
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def _shown(field: str, label):
+    """A read-only column showing a text the portal stored as a message (procedures.texts) in the reader's language."""
+
+    @admin.display(description=label)
+    def show(self, obj):
+        return render_message(getattr(obj, field, "")) if obj is not None else ""
+
+    return show
+
+
+class StoredTexts:
+    """The portal's stored messages shown rendered, never as stored: ``<field>_shown`` stands in for ``<field>``."""
+
+    STORED = ("message", "wait_message", "abort_outcome", "reason")
+    message_shown = _shown("message", gettext_lazy("outcome"))
+    wait_message_shown = _shown("wait_message", gettext_lazy("why it waits"))
+    abort_outcome_shown = _shown("abort_outcome", gettext_lazy("abort outcome"))
+    reason_shown = _shown("reason", gettext_lazy("why"))
+
+    def _stored_here(self):
+        names = {f.name for f in self.model._meta.get_fields()}
+        return [name for name in self.STORED if name in names]
+
+    def get_exclude(self, request, obj=None):
+        return (*(super().get_exclude(request, obj) or ()), *self._stored_here())
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *(f"{name}_shown" for name in self._stored_here()))
+
+
+class ReadOnlyAdmin(StoredTexts, admin.ModelAdmin):
     """Read-only, and only the runs of domains where the staff user holds a role (as on the run pages)."""
 
     run_path = "run"  # how this model reaches its ProcedureRun ("" for the run itself)
@@ -47,8 +77,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class StepInline(admin.TabularInline):
     model = StepRun
-    fields = ("position", "key", "kind", "state", "attempt", "executed_by", "message")
+    fields = ("position", "key", "kind", "state", "attempt", "executed_by", "message_shown")
     readonly_fields = fields
+    message_shown = _shown("message", gettext_lazy("outcome"))
     extra = 0
     can_delete = False
     show_change_link = True
@@ -59,8 +90,9 @@ class StepInline(admin.TabularInline):
 
 class EventInline(admin.TabularInline):
     model = RunEvent
-    fields = ("at", "action", "step", "source", "target", "actor", "actor_label", "reason", "address")
+    fields = ("at", "action", "step", "source", "target", "actor", "actor_label", "reason_shown", "address")
     readonly_fields = fields
+    reason_shown = _shown("reason", gettext_lazy("why"))
     extra = 0
     can_delete = False
 

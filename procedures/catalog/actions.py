@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from shlex import quote
 
+from django.utils.translation import gettext_noop  # file names in English; pages translate them when shown
+
 from procedures.catalog import artefacts
 from procedures.catalog import commands as site_commands
 from procedures.catalog.base import Procedure, Step
@@ -173,7 +175,7 @@ def _configuration_files(rendering: Rendering, step: Step, host_label: str = "")
     return (
         Artefact("cluster.ascii", artefacts.CLUSTER_ASCII, artefacts.render_cluster_ascii(context), host_label),
         Artefact(
-            "package configuration",
+            gettext_noop("package configuration"),
             artefacts.package_conf_path(context.package),
             artefacts.render_package_conf(context),
             host_label,
@@ -243,7 +245,11 @@ def _install_address(rendering: Rendering, step: Step) -> str:
 
 def _services_files(rendering: Rendering, step: Step, host_label: str) -> tuple[Artefact, ...]:
     lines = artefacts.services_lines(rendering.commands, mail=rendering.mail_server)
-    return (Artefact("/etc/services (lines added)", artefacts.SERVICES_PATH, "\n".join(lines) + "\n", host_label),)
+    return (
+        Artefact(
+            gettext_noop("/etc/services (lines added)"), artefacts.SERVICES_PATH, "\n".join(lines) + "\n", host_label
+        ),
+    )
 
 
 # --- gmpublicinfo -------------------------------------------------------------------------------------------
@@ -377,9 +383,13 @@ ACTIONS: dict[str, Action] = {
     "mhs_nadr_cfg": Action(command=_site("mhs_nadr_cfg")),
     "nxsrepstat": Action(command=_site("nxsrepstat"), success=_output_may_show(NO_TRANSACTIONS)),
     # --- gmpublicinfo: an address server's IP records go to the master's file, its own gets CLUSTERING_LEVEL only
-    "gmpublicinfo_level": _gmpublicinfo(lambda context: [artefacts.CLUSTERING_LEVEL], "gmpublicinfo (records added)"),
-    "gmpublicinfo_ips_own": _gmpublicinfo(artefacts.ip_records, "gmpublicinfo (records added)"),
-    "gmpublicinfo_ips_master": _gmpublicinfo(artefacts.ip_records, "gmpublicinfo of the master (records added)"),
+    "gmpublicinfo_level": _gmpublicinfo(
+        lambda context: [artefacts.CLUSTERING_LEVEL], gettext_noop("gmpublicinfo (records added)")
+    ),
+    "gmpublicinfo_ips_own": _gmpublicinfo(artefacts.ip_records, gettext_noop("gmpublicinfo (records added)")),
+    "gmpublicinfo_ips_master": _gmpublicinfo(
+        artefacts.ip_records, gettext_noop("gmpublicinfo of the master (records added)")
+    ),
     # --- the cluster: configuration files, control script, start and stop, package switch-over
     "write_config": Action(
         command=lambda rendering, step: _write_files(_configuration_files(rendering, step), rendering),

@@ -20,6 +20,8 @@ import posixpath
 import re
 import shlex
 
+from django.utils.translation import gettext_noop  # file names in English; pages translate them when shown
+
 from clusters import validators
 from procedures.catalog import commands as site_commands
 from procedures.catalog.context import Context, from_cluster
@@ -418,7 +420,11 @@ def render_package_conf(cluster) -> str:
 
 
 def control_script_artefact(ctx: Context, *, mail_active: bool, commands=None, host_label="") -> Artefact:
-    name = "control script (mail lines active)" if mail_active else "control script (mail lines commented out)"
+    name = (
+        gettext_noop("control script (mail lines active)")
+        if mail_active
+        else gettext_noop("control script (mail lines commented out)")
+    )
     return Artefact(
         name,
         ctx.control_script_path,

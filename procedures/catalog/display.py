@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from procedures.plan import Plan
+from procedures.plan import KIND_LABELS, TARGET_LABELS, Plan
 from procedures.texts import localised
 
 MAIL_LINES_STAY_COMMENTED = {
@@ -42,6 +42,8 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
                 "seed_ids": step.seed_ids,
                 "kind": step.kind,
                 "target": step.target,
+                "kind_label": str(KIND_LABELS.get(step.kind, step.kind)),
+                "target_label": str(TARGET_LABELS.get(step.target, step.target)),
                 "title": pick(step.title, lang),
                 "instruction": pick(step.instruction, lang),
                 "hosts": step.hosts,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clusters.models import GroupmaxServer, Node
 from procedures import exceptions as exc
@@ -34,6 +34,7 @@ from procedures.execution import ssh
 from procedures.execution.logwriter import StepLog
 from procedures.models import StepHostResult, StepRun
 from procedures.plan import HostRef, SuccessRule
+from procedures.texts import message as stored
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         steplog.add(PACKAGE_VIEW_HOST.format(node=node.host_name), Stream.STDOUT, view)
         owner = parse_package_owner(result.stdout, ref.package)
         if owner in names:
-            steplog.system(_("Package {package} runs on {node}.").format(package=ref.package, node=owner))
+            steplog.system(stored(gettext_noop("Package {package} runs on {node}."), package=ref.package, node=owner))
             return names[owner]
     raise exc.PackageOwnerUnknown(
         candidates=", ".join(names) + (f" ({'; '.join(errors)})" if errors else ""), package=ref.package
@@ -186,17 +187,20 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 started_at=timezone.now(),
             )
             steplog.system(
-                _("Connecting to {host} ({address}:{port}).").format(
-                    host=label, address=host.endpoint.address, port=host.endpoint.port
+                stored(
+                    gettext_noop("Connecting to {host} ({address}:{port})."),
+                    host=label,
+                    address=host.endpoint.address,
+                    port=host.endpoint.port,
                 ),
                 host=label,
             )
             conn = ssh.connect(host.endpoint)
         except (exc.HostKeyUnknown, exc.HostKeyChanged) as e:
-            host.state, host.message = HostState.HOST_KEY, str(e)
+            host.state, host.message = HostState.HOST_KEY, stored("{error}", error=e)
             return
         except (exc.ConnectionFailed, exc.NoCredential, exc.PackageOwnerUnknown) as e:
-            host.state, host.message = HostState.UNREACHABLE, str(e)
+            host.state, host.message = HostState.UNREACHABLE, stored("{error}", error=e)
             return
         try:
             on_block = lambda stream, data: steplog.add_block(label, stream, data)  # noqa: E731
@@ -210,9 +214,15 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 room=steplog.room,
             )
             if outcome.timed_out or outcome.aborted:
-                why = _("time-out after {s} s").format(s=step.planned.timeout_s) if outcome.timed_out else _("abort")
+                why = (
+                    stored(gettext_noop("time-out after {s} s"), s=step.planned.timeout_s)
+                    if outcome.timed_out
+                    else stored(gettext_noop("abort"))
+                )
                 steplog.system(
-                    _("Stopping the remote process group {pgid} ({why}).").format(pgid=outcome.pgid, why=why),
+                    stored(
+                        gettext_noop("Stopping the remote process group {pgid} ({why})."), pgid=outcome.pgid, why=why
+                    ),
                     host=label,
                 )
                 killed = _kill(host, outcome.pgid)
@@ -221,22 +231,24 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 steplog.system(killed, host=label)
                 host.details["abort_outcome"] = killed
                 host.state = HostState.TIMED_OUT if outcome.timed_out else HostState.ABORTED
-                host.message = f"{why}: {killed}"
+                host.message = stored("{why}: {outcome}", why=why, outcome=killed)
                 return
             host.details["exit_code"] = outcome.exit_code
             steplog.end_of(label)  # a last line without a line break counts for the success rule too
             ok = succeeded(step.planned.success, outcome.exit_code, steplog.output_of(label))
             host.state = HostState.SUCCEEDED if ok else HostState.FAILED
-            host.message = _("exit code {code}").format(code=outcome.exit_code)
+            host.message = stored(gettext_noop("exit code {code}"), code=outcome.exit_code)
         except exc.ConnectionFailed as e:
-            host.state, host.message = HostState.UNREACHABLE, str(e)
+            host.state, host.message = HostState.UNREACHABLE, stored("{error}", error=e)
         finally:
             conn.close()
     except Exception as e:  # anything unexpected: the host failed, the reason is shown
         log.exception("step %s on %s", step.pk, label)
         host.state, host.message = HostState.FAILED, f"{e.__class__.__name__}: {e}"
     finally:
-        steplog.system(f"{HostState(host.state).label}: {host.message}", host=label)
+        steplog.system(
+            stored("{state}: {outcome}", state=HostState(host.state).label, outcome=host.message), host=label
+        )
         services.host_update(
             host.result_id,
             state=host.state,
@@ -251,16 +263,21 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
 def _kill(host: HostRun, pgid: int | None) -> str:
     """TERM, then KILL after the grace, over a second connection; verify and say what happened."""
     if not pgid:
-        return _("No process group id was reported; the remote command may still run.")
+        return stored(gettext_noop("No process group id was reported; the remote command may still run."))
     try:
         said = ssh.kill_process_group(host.endpoint, pgid)
     except exc.PortalError as e:
-        return _("Could not reach the host to stop process group {pgid}: {e}").format(pgid=pgid, e=e)
-    return {
-        "TERMINATED": _("Process group {pgid} ended after SIGTERM; none of its processes is left."),
-        "KILLED": _("Process group {pgid} ignored SIGTERM and was killed (SIGKILL); none of its processes is left."),
-        "ALIVE": _("Process group {pgid} is STILL RUNNING after SIGKILL."),
-    }.get(said, _("Process group {pgid}: unexpected answer {said}.")).format(pgid=pgid, said=said)
+        return stored(gettext_noop("Could not reach the host to stop process group {pgid}: {e}"), pgid=pgid, e=e)
+    outcome = {
+        "TERMINATED": gettext_noop("Process group {pgid} ended after SIGTERM; none of its processes is left."),
+        "KILLED": gettext_noop(
+            "Process group {pgid} ignored SIGTERM and was killed (SIGKILL); none of its processes is left."
+        ),
+        "ALIVE": gettext_noop("Process group {pgid} is STILL RUNNING after SIGKILL."),
+    }.get(said)
+    if outcome is None:
+        return stored(gettext_noop("Process group {pgid}: unexpected answer {said}."), pgid=pgid, said=said)
+    return stored(outcome, pgid=pgid)
 
 
 # ---------------------------------------------------------------- the step
@@ -288,26 +305,41 @@ def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None
     try:
         with Heartbeat(step, worker) as beat, StepLog(step, secrets=secrets) as steplog:
             steplog.system(
-                _("Step {n}, attempt {a}: {title}").format(n=step.position, a=step.attempt, title=step.title)
+                stored(
+                    gettext_noop("Step {n}, attempt {a}: {title}"),
+                    n=step.position,
+                    a=step.attempt,
+                    title=step.planned.title,
+                )
             )
             if not hosts:
-                steplog.system(_("This step names no host."))
+                steplog.system(stored(gettext_noop("This step names no host.")))
             with ThreadPoolExecutor(max_workers=max(1, len(hosts)), thread_name_prefix=f"step{step.pk}") as pool:
                 for future in [pool.submit(_run_on_host, step, h, steplog, beat) for h in hosts]:
                     future.result()
             ok = bool(hosts) and all(h.state == HostState.SUCCEEDED for h in hosts)
-            message = "; ".join(f"{h.ref.label}: {h.message}" for h in hosts)
+            message = stored(
+                "{hosts}", hosts=[stored("{host}: {outcome}", host=h.ref.label, outcome=h.message) for h in hosts]
+            )
             if beat.gave_up.is_set():
-                gave_up = _(
-                    "This worker could not write its heartbeat for {s} s, so it stopped the command and gave the "
-                    "step up; check the hosts before a retry. {hosts}"
-                ).format(s=int(beat.give_up_after), hosts=message)
+                gave_up = stored(
+                    gettext_noop(
+                        "This worker could not write its heartbeat for {s} s, so it stopped the command and gave the "
+                        "step up; check the hosts before a retry. {hosts}"
+                    ),
+                    s=int(beat.give_up_after),
+                    hosts=message,
+                )
                 ok, message = False, gave_up
                 steplog.system(message)
             elif beat.lost.is_set():
-                steplog.system(_("This worker lost the step (reaped or taken over); its verdict is not recorded."))
+                steplog.system(
+                    stored(
+                        gettext_noop("This worker lost the step (reaped or taken over); its verdict is not recorded.")
+                    )
+                )
         if steplog.error is not None:
-            ok, message = False, _("Log lines could not be stored: {e}").format(e=steplog.error)
+            ok, message = False, stored(gettext_noop("Log lines could not be stored: {e}"), e=steplog.error)
     except Exception as e:
         log.exception("step %s", step_id)
         ok, message = False, f"{e.__class__.__name__}: {e}"

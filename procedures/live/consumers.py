@@ -25,6 +25,7 @@ from portal.errors import BadParameter, whole_number
 from procedures import services
 from procedures.live import emitter, logstream
 from procedures.models import RunLogLine
+from procedures.texts import language_of_scope
 
 BAD_REQUEST = 4400  # the close code of a malformed connect (as 4401 / 4403 are those of a refused one)
 IDLE_CHECK_S = 2.0  # settings.PORTAL_SOCKET_IDLE_CHECK_S overrides it
@@ -51,11 +52,12 @@ class RunConsumer(AsyncWebsocketConsumer):
             return
         emitter.serving_loop_is(asyncio.get_running_loop())
         self.run_id, self.last_seq = run_id, after
+        self.language = language_of_scope(self.scope)  # the portal's own texts are rendered in it
         self.lock, self.seen_push = asyncio.Lock(), False
         await self.channel_layer.group_add(emitter.run_group(run_id), self.channel_name)
         await self.accept()
         await self.catch_up()
-        await self.send(text_data=await database_sync_to_async(logstream.state_frame)(run_id))
+        await self.send(text_data=await database_sync_to_async(logstream.state_frame)(run_id, language=self.language))
         self.idle = asyncio.create_task(self._idle_checks())
         self.recheck = asyncio.create_task(self._recheck_right())
 
@@ -114,7 +116,9 @@ class RunConsumer(AsyncWebsocketConsumer):
             return
         async with self.lock:
             while upto is None or self.last_seq < upto:
-                text, last, count = await database_sync_to_async(logstream.frame_after)(self.run_id, self.last_seq)
+                text, last, count = await database_sync_to_async(logstream.frame_after)(
+                    self.run_id, self.last_seq, language=self.language
+                )
                 if not count:
                     return
                 await self.send(text_data=text)
@@ -144,7 +148,7 @@ class RunConsumer(AsyncWebsocketConsumer):
             if event["last"] <= self.last_seq:
                 return
             if event["first"] == self.last_seq + 1:
-                await self.send(text_data=event["frame"])
+                await self.send(text_data=self._frame(event))
                 self.last_seq = event["last"]
                 return
         await self.catch_up()  # a push went missing on the way; the database has every line
@@ -153,4 +157,8 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.seen_push = True
         await self.catch_up(upto=event["upto"])
         if self.refused is None:
-            await self.send(text_data=event["frame"])
+            await self.send(text_data=self._frame(event))
+
+    def _frame(self, event) -> str:
+        """The pushed frame in this viewer's language (a push carries one per language when it has to)."""
+        return (event.get("frames") or {}).get(self.language) or event["frame"]

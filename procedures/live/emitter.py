@@ -26,8 +26,11 @@ import threading
 from functools import partial
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
+from procedures.choices import Stream
 from procedures.models import ProcedureRun, RunLogLine, StepRun
+from procedures.texts import MARK, render_message
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,36 @@ def _iso(ms: int) -> str:
 
 def frame(messages: list[dict]) -> str:
     return json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+
+
+def _holds_stored(message: dict) -> bool:
+    """The message carries a text the portal stored as a message id (procedures.texts): a system line, an outcome."""
+    kind = message.get("type")
+    if kind == "lines" and message.get("stream") == Stream.SYSTEM:
+        return any(text.startswith(MARK) for text in message["text"])
+    return kind == "step" and str(message.get("message") or "").startswith(MARK)
+
+
+def localised(messages: list[dict], language: str | None = None) -> list[dict]:
+    """The messages with the portal's own texts (system lines, step outcomes) in ``language`` (else the active one)."""
+    out = []
+    for m in messages:
+        if not _holds_stored(m):
+            out.append(m)
+        elif m["type"] == "lines":
+            out.append({**m, "text": [render_message(text, language) for text in m["text"]]})
+        else:
+            out.append({**m, "message": render_message(m["message"], language)})
+    return out
+
+
+def _frames(messages: list[dict]) -> dict:
+    """``{"frame": …}``, and one frame per language when a message is read in the viewer's language: each is
+    serialised once here for all the viewers of that language (the consumer sends its viewer's)."""
+    if not any(_holds_stored(m) for m in messages):
+        return {"frame": frame(messages)}
+    frames = {code: frame(localised(messages, code)) for code, _name in settings.LANGUAGES}
+    return {"frame": frames.get(settings.LANGUAGE_CODE) or frame(messages), "frames": frames}
 
 
 def _push_loop() -> asyncio.AbstractEventLoop:
@@ -251,12 +284,12 @@ def _extend(message: dict, chunk, start: int, stop: int) -> None:
 
 
 def _send_lines(run_id: int, first: int, last: int, messages: list[dict]) -> None:
-    _group_send(run_id, {"type": "run.lines", "first": first, "last": last, "frame": frame(messages)})
+    _group_send(run_id, {"type": "run.lines", "first": first, "last": last, **_frames(messages)})
 
 
 def publish_state(run_id: int, message: dict, *, upto: int) -> None:
     """A step or run state change; ``upto`` is the run's last stored seq, so viewers catch up before showing it."""
-    _group_send(run_id, {"type": "run.state", "upto": upto, "frame": frame([message])})
+    _group_send(run_id, {"type": "run.state", "upto": upto, **_frames([message])})
 
 
 def step_message(step) -> dict:

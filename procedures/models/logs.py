@@ -16,6 +16,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from procedures.choices import Stream
+from procedures.texts import render_message
 
 LINE_MAX = 65536  # bytes of one stored line; the rest of a longer line follows as continuation lines
 COLUMNS = "run_id, step_id, attempt, host, seq, stream, text, at, continued, escaped"
@@ -51,6 +52,11 @@ class RunLogLine(models.Model):
 
     def __str__(self):
         return f"{self.seq} {self.text[:60]}"
+
+    @property
+    def shown_text(self) -> str:
+        """The line as the reader reads it: the portal's own lines (stored messages) in the reader's language."""
+        return render_message(self.text) if self.stream == Stream.SYSTEM else self.text
 
     @property
     def raw(self) -> bytes:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from procedures.choices import HostState, Resolution, RunState, StepState, WaitReason
-from procedures.plan import Kind, Plan, PlannedStep
+from procedures.plan import KIND_LABELS, Kind, Plan, PlannedStep
 from procedures.querysets import AppendOnlyQuerySet, ProcedureRunQuerySet, StepRunQuerySet
 from procedures.texts import localised
 
@@ -182,6 +182,10 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         return localised(self.planned.title)
 
     @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
     def is_executed(self) -> bool:
         return self.kind in Kind.EXECUTED
 
@@ -337,6 +341,39 @@ class ServerLock(models.Model):
         return f"{self.server_id} ← run {self.run_id}"
 
 
+# What each event's ``action`` code means, for the reader (the code itself is what the record keeps).
+EVENT_ACTIONS = {
+    "plan": _("planned"),
+    "approve": _("plan approved"),
+    "start": _("started"),
+    "retry": _("retried"),
+    "wait": _("waits"),
+    "resume": _("resumed"),
+    "complete": _("completed"),
+    "sign_off": _("signed off"),
+    "abort": _("aborted"),
+    "abort_requested": _("abort requested"),
+    "ask_approval": _("waits for the command's approval"),
+    "command_approve": _("command approved"),
+    "command_reject": _("command rejected"),
+    "claim": _("taken by a worker"),
+    "redispatch": _("asked of the workers again"),
+    "finish": _("finished"),
+    "interrupt": _("interrupted"),
+    "ask_confirmation": _("waits for confirmation"),
+    "confirm": _("confirmed"),
+    "tick": _("checklist item ticked"),
+    "screenshot": _("screenshot attached"),
+    "signoff_approve": _("sign-off approved"),
+    "signoff_reject": _("sign-off rejected"),
+    "request_skip": _("skip requested"),
+    "request_done": _("done by hand requested"),
+    "skip": _("skipped"),
+    "done": _("counted as done"),
+}
+STATE_LABELS = {**dict(RunState.choices), **dict(StepState.choices)}
+
+
 class RunEvent(models.Model):
     """Append-only record of every transition of a run or one of its steps: who, when, from, to, why, where."""
 
@@ -373,3 +410,15 @@ class RunEvent(models.Model):
     @property
     def who(self) -> str:
         return self.actor.get_username() if self.actor_id else self.actor_label
+
+    @property
+    def action_label(self) -> str:
+        return str(EVENT_ACTIONS.get(self.action, self.action))
+
+    @property
+    def source_label(self) -> str:
+        return str(STATE_LABELS.get(self.source, self.source))
+
+    @property
+    def target_label(self) -> str:
+        return str(STATE_LABELS.get(self.target, self.target))

@@ -18,7 +18,7 @@ from procedures import rehearsal
 from procedures.models import ConsoleScreenshot, ProcedureRun, StepHostResult
 from procedures.reports.domain import jsonable
 from procedures.reports.redact import redact_all
-from procedures.texts import localised
+from procedures.texts import localised, render_message
 
 
 @dataclass
@@ -226,11 +226,11 @@ def build_change_record(run: ProcedureRun, user) -> ChangeRecord:
 
 def _event_row(e) -> EventRow:
     step = e.step.position if e.step_id else None
-    return EventRow(e.at, e.action, step, e.source, e.target, e.who, e.reason, e.address or "")
+    return EventRow(e.at, e.action, step, e.source, e.target, e.who, render_message(e.reason), e.address or "")
 
 
 def _host_row(label: str, command: str, r: StepHostResult | None) -> HostRow:
     if r is None:
         return HostRow(label, command)
     return HostRow(label, command, r.attempt, r.get_state_display(), r.exit_code, r.started_at, r.finished_at,
-                   r.message)  # fmt: skip
+                   render_message(r.message))  # fmt: skip

@@ -35,7 +35,7 @@ from procedures.exceptions import BadReportParameter
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, StepHostResult, StepRun
 from procedures.reports.redact import redact_all
 from procedures.reports.replication import ReplicationState, last_state_per_server, parse_nxsrepstat
-from procedures.texts import localised
+from procedures.texts import localised, render_message
 
 DEFAULT_DAYS = 90
 PAGE_RUNS = 50  # run rows built for the page and the PDF; the counts and the chart cover the whole period
@@ -527,7 +527,7 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
                 kind=e.action,
                 step=e.step.position if e.step_id else None,
                 step_key=e.step.key if e.step_id else "",
-                reason=e.reason,
+                reason=render_message(e.reason),
                 by=e.who,
                 countersigned_by=countersigned,
                 requested_by=str(e.details.get("requested_by", "")),

@@ -10,6 +10,7 @@ Same rule as everywhere: a role in the run's domain, or 404 (and no session at a
 
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.views import View
 
 from portal.errors import BadParameter, whole_number
@@ -57,7 +58,7 @@ class RunLogDownloadView(View):
         run = get_object_or_404(ProcedureRun.objects.visible_to(request.user), pk=pk)
         step = _step(request.GET)  # a malformed step is a BadParameter: 400 (portal.middleware)
         response = StreamingHttpResponse(
-            logstream.text_chunks(run.pk, step=step), content_type="text/plain; charset=utf-8"
+            logstream.text_chunks(run.pk, step=step, language=get_language()), content_type="text/plain; charset=utf-8"
         )
         suffix = "-run-wide" if step == logstream.RUN_WIDE else (f"-step-{step}" if step else "")
         name = f"run-{run.pk}{suffix}.log"

@@ -16,6 +16,7 @@ from procedures.models import ProcedureRun
 from tests.fixtures.lab import LabSsh
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
 from tests.lab import k5
+from tests.support import shown
 
 pytestmark = pytest.mark.lab
 
@@ -169,7 +170,7 @@ def test_a_command_on_a_hanging_node_times_out_and_is_killed_there(run_world, la
         run = wait_until(waiting(run.pk), what="the hanging step to time out")
         step = run.steps.get()
         result = step.host_results.get()
-        assert (step.state, result.state) == (StepState.FAILED, HostState.TIMED_OUT), result.message
+        assert (step.state, result.state) == (StepState.FAILED, HostState.TIMED_OUT), shown(result.message)
         assert "none of its processes is left" in result.abort_outcome
         assert running_on(lab_ssh, host, "cmviewcl -v") == []
     finally:

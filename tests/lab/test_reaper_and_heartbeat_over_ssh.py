@@ -15,6 +15,7 @@ from procedures import services
 from procedures.choices import HostState, RunState, StepState, Stream
 from procedures.models import ProcedureRun, RunLogLine, StepRun
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
+from tests.support import shown
 
 pytestmark = pytest.mark.lab
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def test_the_embedded_web_process_reaps_at_start_up_what_a_dead_one_left(run_wor
             lambda: StepRun.objects.filter(pk=orphan.pk, state=StepState.INTERRUPTED).first(),
             what="the start-up reaper to interrupt the dead process's step",
         )
-        assert "is gone" in orphan.message
+        assert "is gone" in shown(orphan.message)
         assert ProcedureRun.objects.get(pk=run_a.pk).wait_reason == "failure"
         run_b = wait_until(
             lambda: ProcedureRun.objects.filter(pk=run_b.pk, state=RunState.COMPLETED).first(),
@@ -120,6 +121,6 @@ def test_a_worker_that_cannot_write_its_heartbeat_stops_its_command_and_gives_th
         lambda: StepRun.objects.exclude(state=StepState.RUNNING).filter(pk=step.pk).first(),
         timeout=60, what="the worker to give the step up",
     )  # fmt: skip
-    assert step.state == StepState.FAILED and "could not write its heartbeat" in step.message
+    assert step.state == StepState.FAILED and "could not write its heartbeat" in shown(step.message)
     assert step.host_results.get().state == HostState.ABORTED
     assert not running(lab_ssh, w.node1.host_name, tag)  # stopped on the node: a retry cannot run it twice

@@ -21,6 +21,7 @@ from procedures.live import emitter
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, StepRun
 from tests.fixtures.prod import ROOT, process_env, redeliver_unacked
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
+from tests.support import shown
 
 pytestmark = pytest.mark.prod
 SETTLED = (RunState.COMPLETED, RunState.WAITING, RunState.ABORTED)
@@ -159,7 +160,7 @@ def test_a_celery_worker_killed_mid_step_is_reaped_as_interrupted_and_nothing_ru
     assert reaper.stdout.splitlines() == [f"step {step.pk}: interrupted"]
     step.refresh_from_db()
     run.refresh_from_db()
-    assert step.state == StepState.INTERRUPTED and "outcome on the host is unknown" in step.message
+    assert step.state == StepState.INTERRUPTED and "outcome on the host is unknown" in shown(step.message)
     assert (run.state, run.wait_reason) == (RunState.WAITING, "failure")
     assert step.host_results.get().state == HostState.INTERRUPTED
     after = list(RunLogLine.objects.filter(run=run).order_by("seq").values_list("seq", "stream", "text"))

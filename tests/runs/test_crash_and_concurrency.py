@@ -18,6 +18,7 @@ from procedures.exceptions import ClusterBusy
 from procedures.execution import engine
 from procedures.models import RunLogLine, StepRun
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
+from tests.support import shown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def test_worker_killed_mid_step_is_reaped_as_interrupted_keeping_every_line(run_
         assert services.reap_stale_steps(timedelta(0)) == [step.pk]
     step.refresh_from_db()
     run.refresh_from_db()
-    assert step.state == StepState.INTERRUPTED and "outcome on the host is unknown" in step.message
+    assert step.state == StepState.INTERRUPTED and "outcome on the host is unknown" in shown(step.message)
     assert (run.state, run.wait_reason) == (RunState.WAITING, "failure")
     assert step.host_results.get().state == HostState.INTERRUPTED
     after = list(RunLogLine.objects.filter(run=run).order_by("seq").values_list("seq", "stream", "text"))

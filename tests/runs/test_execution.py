@@ -8,6 +8,7 @@ from procedures.execution import logwriter
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.plan import SuccessRule, Target
 from tests.fixtures.runs import command_step, console_step, host_ref, make_plan, pinned_key, wait_until
+from tests.support import shown
 
 
 def plan_and_start(world, steps):
@@ -31,7 +32,7 @@ def lines(run, host=None, stream=None):
         qs = qs.filter(host=host)
     if stream:
         qs = qs.filter(stream=stream)
-    return list(qs.values_list("text", flat=True))
+    return [shown(text) if kind == Stream.SYSTEM else text for kind, text in qs.values_list("stream", "text")]
 
 
 def test_fan_out_step_streams_each_hosts_lines_and_completes(run_world):
@@ -75,7 +76,7 @@ def test_failing_step_stops_the_run_and_retry_runs_it_again(run_world):
     run = wait_until(settled(run.pk, RunState.WAITING, RunState.COMPLETED))
     step = run.steps.get(position=1)
     assert (run.state, run.wait_reason, step.state) == (RunState.WAITING, "failure", StepState.FAILED)
-    assert "exit code 3" in step.message
+    assert "exit code 3" in shown(step.message)
     assert run.steps.get(position=2).state == StepState.PENDING
     services.retry_step(step.pk, user=w.operator2)
     run = wait_until(settled(run.pk, RunState.COMPLETED, RunState.WAITING), what="the retried run")
@@ -162,11 +163,11 @@ def test_changed_host_key_fails_before_anything_is_sent(run_world, lab_ssh):
     run = wait_until(settled(run.pk, RunState.WAITING))
     result = run.steps.get().host_results.get()
     assert result.state == HostState.HOST_KEY
-    assert "CHANGED" in result.message
+    assert "CHANGED" in shown(result.message)
     from clusters.validators import fingerprint, parse_host_key
 
-    assert fingerprint(parse_host_key(pinned_key(w.lab, w.node1.host_name))[1]) in result.message  # seen
-    assert fingerprint(parse_host_key(other)[1]) in result.message  # expected
+    assert fingerprint(parse_host_key(pinned_key(w.lab, w.node1.host_name))[1]) in shown(result.message)  # seen
+    assert fingerprint(parse_host_key(other)[1]) in shown(result.message)  # expected
     assert lab_ssh(w.node1.host_name, f"ls {marker} 2>/dev/null || echo absent").stdout.strip() == "absent"
 
 
@@ -179,7 +180,7 @@ def test_unknown_host_key_is_refused_with_the_fingerprint_seen(run_world):
     result = run.steps.get().host_results.get()
 
     assert result.state == HostState.HOST_KEY
-    assert w.lab.node(w.node1.host_name).host_key_fingerprint in result.message
+    assert w.lab.node(w.node1.host_name).host_key_fingerprint in shown(result.message)
 
 
 def test_node_that_does_not_answer_fails_the_step_clearly(run_world):
@@ -195,7 +196,7 @@ def test_node_that_does_not_answer_fails_the_step_clearly(run_world):
     assert results[w.node1.host_name].state == HostState.SUCCEEDED
     assert results[w.node2.host_name].state == HostState.UNREACHABLE
     # executor_settings pins the site language to English: the worker writes the message in it
-    assert results[w.node2.host_name].message.startswith(f"Cannot reach {w.node2.host_name}")
+    assert shown(results[w.node2.host_name].message).startswith(f"Cannot reach {w.node2.host_name}")
 
 
 def test_private_key_echoed_by_a_command_is_masked(run_world):

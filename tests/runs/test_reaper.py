@@ -14,6 +14,7 @@ from procedures.choices import RunState, StepState, WaitReason
 from procedures.execution import dispatch, engine, reaper
 from procedures.models import StepRun
 from tests.fixtures.runs import command_step, host_ref, make_plan
+from tests.support import shown
 
 
 def started(w, capture):
@@ -66,7 +67,7 @@ def test_a_claimed_step_whose_worker_went_silent_is_interrupted(state_world, dja
     with translation.override("en"):
         assert services.reap_stale_steps(timedelta(seconds=30)) == [step.pk]
     step.refresh_from_db()
-    assert step.state == StepState.INTERRUPTED and "stopped reporting" in step.message
+    assert step.state == StepState.INTERRUPTED and "stopped reporting" in shown(step.message)
 
 
 def test_an_abort_of_a_step_no_worker_took_ends_the_run_at_once_with_nothing_sent(
@@ -79,7 +80,7 @@ def test_an_abort_of_a_step_no_worker_took_ends_the_run_at_once_with_nothing_sen
     run.refresh_from_db()
     step.refresh_from_db()
     assert run.state == RunState.ABORTED and not run.locks.exists()
-    assert step.state == StepState.INTERRUPTED and "nothing was sent" in step.message
+    assert step.state == StepState.INTERRUPTED and "nothing was sent" in shown(step.message)
     assert services.claim_step(step.pk, attempt=1, worker="late") is None  # the queued message runs nothing
 
 
@@ -91,7 +92,7 @@ def test_an_abort_of_a_step_whose_worker_died_ends_it_as_interrupted(state_world
         services.abort_step(step.pk, user=w.operator, reason="it hangs")
     step.refresh_from_db()
     run.refresh_from_db()
-    assert step.state == StepState.INTERRUPTED and step.message.startswith("Aborted; Worker elsewhere:1:1:abc")
+    assert step.state == StepState.INTERRUPTED and shown(step.message).startswith("Aborted; Worker elsewhere:1:1:abc")
     assert (run.state, run.wait_reason) == (RunState.WAITING, WaitReason.FAILURE)
 
 
@@ -123,7 +124,7 @@ def test_at_start_up_the_steps_of_a_gone_process_of_this_machine_are_interrupted
         done = reaper.at_start_up()
     assert done["interrupted"] == [step.pk]
     step.refresh_from_db()
-    assert step.state == StepState.INTERRUPTED and "is gone" in step.message
+    assert step.state == StepState.INTERRUPTED and "is gone" in shown(step.message)
     assert other.state == StepState.PENDING
 
 
