@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from clusters.models import GroupmaxServer, Node
 from procedures import exceptions as exc
-from procedures import services
+from procedures import hostkeys, services
 from procedures.choices import PACKAGE_VIEW_HOST, HostState, Stream
 from procedures.execution import ssh
 from procedures.execution.logwriter import StepLog
@@ -191,8 +191,13 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 ),
                 host=label,
             )
+            hostkeys.refuse_changed_hosts([ref])  # changed since the step started: still nothing is sent
             conn = ssh.connect(host.endpoint)
-        except (exc.HostKeyUnknown, exc.HostKeyChanged) as e:
+        except exc.HostKeyChanged as e:
+            hostkeys.record_change(target, e.params["seen_key"])  # every step on it stops until two people pin it
+            host.state, host.message = HostState.HOST_KEY, str(e)
+            return
+        except (exc.HostKeyUnknown, exc.HostKeyChangeOpen) as e:
             host.state, host.message = HostState.HOST_KEY, str(e)
             return
         except (exc.ConnectionFailed, exc.NoCredential, exc.PackageOwnerUnknown) as e:
