@@ -8,6 +8,9 @@ after checking every foreign key again.
 """
 
 from django import forms
+from django.core import validators as django_validators
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from clusters.choices import DomainRoleName
@@ -22,17 +25,57 @@ CLUSTER_FIELDS = (
 )  # fmt: skip
 
 
+# Django's own address check says only "enter a valid address"; the model's validator names the value.
+_GENERIC = (
+    django_validators.validate_ipv46_address,
+    django_validators.validate_ipv4_address,
+    django_validators.validate_ipv6_address,
+)
+
+
 class ScopedForm(forms.ModelForm):
-    """A model form whose foreign keys offer only what ``user`` administers."""
+    """A model form whose foreign keys offer only what ``user`` administers.
+
+    Each field checks the model field's own validators first, so that a wrong value is refused with the message
+    that names it; a rule of ``clean()`` about a field this form does not show is shown above the form.
+    """
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         for name, field in self.fields.items():
+            model_field = self._meta.model._meta.get_field(name)
             if isinstance(field, forms.ModelChoiceField):
-                allowed = choices_for(user, self._meta.model._meta.get_field(name).related_model)
+                allowed = choices_for(user, model_field.related_model)
                 if allowed is not None:
                     field.queryset = allowed
+            own = list(getattr(model_field, "_validators", ()))
+            if own:
+                field.validators = [*own, *(check for check in field.validators if check not in _GENERIC)]
+
+    def _update_errors(self, errors):
+        super()._update_errors(shown_on(self, errors))
+
+
+def shown_on(form, error: ValidationError) -> ValidationError:
+    """``error`` with the messages of fields the form does not show moved above the form, named."""
+    if not hasattr(error, "error_dict"):
+        return error
+    kept = {}
+    for name, errors in error.error_dict.items():
+        if name in form.fields or name == NON_FIELD_ERRORS:
+            kept.setdefault(name, []).extend(errors)
+            continue
+        try:
+            label = str(form._meta.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = ""
+        for each in errors:
+            for message in each.messages:
+                kept.setdefault(NON_FIELD_ERRORS, []).append(
+                    ValidationError(f"{label}: {message}" if label else message)
+                )
+    return ValidationError(kept)
 
 
 class ServerForm(ScopedForm):
@@ -41,6 +84,14 @@ class ServerForm(ScopedForm):
     class Meta:
         model = GroupmaxServer
         fields = ("domain", *SERVER_FIELDS)
+
+
+class NewClusteredServerForm(ServerForm):
+    """The server half of "new server on a new cluster": the model's rules run once its cluster is set, in the
+    service (``clusters.services.create_clustered_server``); before that a clustered server is never whole."""
+
+    def _post_clean(self):
+        self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
 
 
 class StandaloneServerForm(ScopedForm):

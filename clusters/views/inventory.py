@@ -6,7 +6,7 @@ and saves it with its history. A rule that refuses the object comes back as the 
 """
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -22,20 +22,7 @@ TEMPLATE = "clusters/inventory_form.html"
 
 def attach(form, error: ValidationError) -> None:
     """Put a model's refusal on the form: on its field when the form shows it, else above the form, named."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        if field in form.fields or field == NON_FIELD_ERRORS:
-            form.add_error(field, errors)
-            continue
-        try:
-            label = str(form._meta.model._meta.get_field(field).verbose_name)
-        except FieldDoesNotExist:  # a name that is not a field: show the message alone
-            label = ""
-        for each in errors:
-            for message in each.messages:
-                form.add_error(None, f"{label}: {message}" if label else message)
+    form.add_error(None, forms.shown_on(form, error))
 
 
 def require_admin(request, domain) -> None:
@@ -131,7 +118,7 @@ class ClusteredServerCreateView(InventoryFormView):
 
     def _forms(self, request, server, data=None):
         return (
-            forms.ServerForm(data, instance=server, user=request.user, prefix="server"),
+            forms.NewClusteredServerForm(data, instance=server, user=request.user, prefix="server"),
             forms.ClusterForm(data, instance=Cluster(), user=request.user, prefix="cluster"),
         )
 
