@@ -133,6 +133,8 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         try:
             conn = ssh.connect(ssh.Endpoint.of(node))
         except exc.PortalError as e:
+            if isinstance(e, exc.HostKeyChanged):
+                hostkeys.record_change(node, e.params["seen_key"])  # asked where the package runs: same rule
             errors.append(str(e))
             continue
         try:
