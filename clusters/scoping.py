@@ -13,10 +13,11 @@ from clusters.querysets import administered
 
 
 def choices_for(user, model):
-    """The objects of ``model`` ``user`` may choose; None means "not limited" (a superuser).
+    """The objects of ``model`` ``user`` may choose: those of the domains he administers.
 
-    Credentials and sites are superusers' records: a domain administrator may only choose among the
-    credentials already given to the machines of his domains, and the sites of his domains.
+    None means "not limited" (a superuser; or a user picked for a membership, for instance). Credentials and
+    sites are superusers' records: a domain administrator may only choose among the credentials already given
+    to the machines of his domains, and the sites of his domains.
     """
     if user.is_superuser:
         return None
@@ -36,11 +37,12 @@ def choices_for(user, model):
         )
     if model is Site:
         return Site.objects.filter(domains__in=domains).distinct()
-    return model.objects.none()  # anything else is not a domain administrator's to choose
+    return None
 
 
 def check_choices(user, obj, fields=None) -> None:
-    """Refuse (ValidationError, per field) a foreign key of ``obj`` outside what ``user`` may choose."""
+    """Refuse (ValidationError, per field) a foreign key of ``obj`` outside what ``user`` may choose; ``fields``
+    names the keys to check (all of them when None)."""
     errors = {}
     for field in obj._meta.concrete_fields:
         if not isinstance(field, ForeignKey | OneToOneField) or (fields is not None and field.name not in fields):
@@ -48,6 +50,8 @@ def check_choices(user, obj, fields=None) -> None:
         value = getattr(obj, field.attname)
         allowed = choices_for(user, field.related_model)
         if value is not None and allowed is not None and not allowed.filter(pk=value).exists():
-            errors[field.name] = _("You do not administer the {what} chosen here.").format(what=field.verbose_name)
+            errors[field.name] = _("You do not administer the {what} chosen for this object.").format(
+                what=field.verbose_name
+            )
     if errors:
         raise ValidationError(errors)
