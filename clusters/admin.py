@@ -12,12 +12,12 @@ The history pages (django-simple-history) are scoped like the change page and re
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.db.models import ForeignKey, Q
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from clusters import scoping
 from clusters.choices import DomainRoleName
 from clusters.models import (
     AddressDomain,
@@ -29,8 +29,8 @@ from clusters.models import (
     SharedFilesystem,
     Site,
 )
-from clusters.querysets import domains_where
 from clusters.rules import has_role
+from clusters.scoping import choices_for
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -80,49 +80,12 @@ class SuperuserOnlyAdmin(ReadOnlyHistoryAdmin):
         return request.user.is_superuser
 
 
-def administered(user):
-    """The pks of the domains ``user`` administers, as a subquery."""
-    return domains_where(user, DomainRoleName.DOMAIN_ADMIN)
-
-
-def choices_for(user, model):
-    """The objects of ``model`` a non-superuser may put into a foreign key: those of domains he administers.
-
-    None means "not limited" (a user picked for a membership, for instance). Credentials are superusers'
-    records; a domain administrator may choose among those already given to the machines of his domains.
-    """
-    if user.is_superuser:
-        return None
-    domains = administered(user)
-    if model is AddressDomain:
-        return AddressDomain.objects.filter(pk__in=domains)
-    if model is Cluster:
-        return Cluster.objects.filter(server__domain__in=domains)
-    if model is GroupmaxServer:
-        return GroupmaxServer.objects.filter(domain__in=domains)
-    if model is Node:
-        return Node.objects.filter(cluster__server__domain__in=domains)
-    if model is Credential:
-        return Credential.objects.filter(
-            Q(pk__in=Node.objects.filter(cluster__server__domain__in=domains).values("credential"))
-            | Q(pk__in=GroupmaxServer.objects.filter(domain__in=domains).values("credential"))
-        )
-    if model is Site:
-        return Site.objects.filter(domains__in=domains).distinct()
-    return None
-
-
 def check_choices(user, obj) -> None:
-    """Refuse an object that holds a foreign key outside what ``user`` may choose (the form's choices, again)."""
-    for field in obj._meta.concrete_fields:
-        if not isinstance(field, ForeignKey):
-            continue
-        value = getattr(obj, field.attname)
-        allowed = choices_for(user, field.related_model)
-        if value is not None and allowed is not None and not allowed.filter(pk=value).exists():
-            raise PermissionDenied(
-                _("You do not administer the {what} chosen for this object.").format(what=field.verbose_name)
-            )
+    """Refuse (403) an object that holds a foreign key outside what ``user`` may choose (the form's choices, again)."""
+    try:
+        scoping.check_choices(user, obj)
+    except ValidationError as e:
+        raise PermissionDenied(" ".join(e.messages)) from None
 
 
 class ScopedChoices:

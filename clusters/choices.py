@@ -33,3 +33,14 @@ ROLE_RANK = {
 def roles_at_least(role: str) -> list[str]:
     """``role`` and every role above it: the one list behind "may do at least this" in code and in SQL."""
     return [name for name, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
+
+
+class HostKeyChangeState(models.TextChoices):
+    """A host that presented another key than the pinned one, until the new key is pinned by two people."""
+
+    DETECTED = "detected", _("New key seen, not accepted")
+    ACCEPTED = "accepted", _("Accepted, waiting for a second person's sign-off")
+    PINNED = "pinned", _("New key pinned")
+
+
+OPEN_HOST_KEY_CHANGES = (HostKeyChangeState.DETECTED, HostKeyChangeState.ACCEPTED)

@@ -33,6 +33,11 @@ def _remember_address(sender, history_instance, **kwargs):
 KINDS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 
 
+def _shown(field, value):
+    """A value as the reader knows it: a choice by its label (a role as "Operator", not "operator")."""
+    return dict(field.flatchoices).get(value, value) if field.choices else value
+
+
 def changes(obj, limit: int = 50) -> list[dict]:
     """The object's history, newest first, each entry with who, when, from where and what changed how."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
@@ -44,8 +49,9 @@ def changes(obj, limit: int = 50) -> list[dict]:
         if older is not None:
             delta = newer.diff_against(older)
             diff = [
-                {"field": str(obj._meta.get_field(c.field).verbose_name), "old": c.old, "new": c.new}
+                {"field": str(field.verbose_name), "old": _shown(field, c.old), "new": _shown(field, c.new)}
                 for c in delta.changes
+                for field in [obj._meta.get_field(c.field)]
             ]
         entries.append(
             {

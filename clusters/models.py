@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clusters import validators as v
-from clusters.choices import DomainRoleName, NodePosition, ServerRole
+from clusters.choices import OPEN_HOST_KEY_CHANGES, DomainRoleName, HostKeyChangeState, NodePosition, ServerRole
 from clusters.history import inventory_history
-from clusters.querysets import ClusterQuerySet, DomainQuerySet, NodeQuerySet, ServerQuerySet
+from clusters.querysets import ClusterQuerySet, DomainQuerySet, HostKeyChangeQuerySet, NodeQuerySet, ServerQuerySet
 
 
 class Site(models.Model):
@@ -73,7 +73,11 @@ class DomainMembership(models.Model):
     class Meta:
         verbose_name, verbose_name_plural = _("domain role"), _("domain roles")
         constraints = (
-            models.UniqueConstraint(fields=("domain", "user"), name="%(app_label)s_%(class)s_one_role_per_domain"),
+            models.UniqueConstraint(
+                fields=("domain", "user"),
+                name="%(app_label)s_%(class)s_one_role_per_domain",
+                violation_error_message=_("This person already has a role in this domain; change that role instead."),
+            ),
         )
 
     def __str__(self):
@@ -129,6 +133,20 @@ class SshTarget(models.Model):
             return str(_("(not a valid host key)"))
 
     host_key_fingerprint.fget.short_description = _("host key fingerprint")  # the admin's label for it
+
+    @property
+    def host_key_state(self) -> str:
+        """ "unpinned", "pinned" or "changed" (another key was presented and is not pinned by two people yet)."""
+        changed = getattr(self, "open_key_change", None)
+        if changed is None:
+            changed = self.pk is not None and self.host_key_changes.filter(state__in=OPEN_HOST_KEY_CHANGES).exists()
+        if changed:
+            return "changed"
+        return "pinned" if self.host_key else "unpinned"
+
+    @property
+    def open_host_key_change(self):
+        return self.host_key_changes.filter(state__in=OPEN_HOST_KEY_CHANGES).first() if self.pk else None
 
     def clean_ssh(self):
         if not 1 <= (self.ssh_port or 0) <= 65535:
@@ -221,7 +239,11 @@ class SharedFilesystem(models.Model):
         verbose_name, verbose_name_plural = _("shared file system"), _("shared file systems")
         ordering = ("cluster", "order", "pk")
         constraints = (
-            models.UniqueConstraint(fields=("cluster", "mount_point"), name="%(app_label)s_%(class)s_unique_mount"),
+            models.UniqueConstraint(
+                fields=("cluster", "mount_point"),
+                name="%(app_label)s_%(class)s_unique_mount",
+                violation_error_message=_("This cluster already has a file system mounted there."),
+            ),
         )
 
     def __str__(self):
@@ -258,12 +280,25 @@ class Node(SshTarget):
         verbose_name, verbose_name_plural = _("node"), _("nodes")
         ordering = ("cluster", "position")
         constraints = (
-            models.UniqueConstraint(fields=("cluster", "position"), name="%(app_label)s_%(class)s_unique_position"),
-            models.UniqueConstraint(fields=("cluster", "host_name"), name="%(app_label)s_%(class)s_unique_host_name"),
-            models.CheckConstraint(condition=Q(position__in=(1, 2)), name="%(app_label)s_%(class)s_position_1_or_2"),
+            models.UniqueConstraint(
+                fields=("cluster", "position"),
+                name="%(app_label)s_%(class)s_unique_position",
+                violation_error_message=_("This cluster already has a node in this position."),
+            ),
+            models.UniqueConstraint(
+                fields=("cluster", "host_name"),
+                name="%(app_label)s_%(class)s_unique_host_name",
+                violation_error_message=_("This cluster already has a node of this host name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(position__in=(1, 2)),
+                name="%(app_label)s_%(class)s_position_1_or_2",
+                violation_error_message=_("A ServiceGuard cluster here has two nodes: position 1 or 2."),
+            ),
             models.CheckConstraint(
                 condition=~Q(primary_ip=models.F("standby_ip")) | Q(standby_ip__isnull=True),
                 name="%(app_label)s_%(class)s_two_distinct_lans",
+                violation_error_message=_("The standby LAN needs an address of its own."),
             ),
         )
 
@@ -347,13 +382,24 @@ class GroupmaxServer(SshTarget):
         ordering = ("domain", "-role", "name")
         constraints = (
             models.UniqueConstraint(
-                fields=("domain",), condition=Q(role="master"), name="%(app_label)s_%(class)s_one_master_per_domain"
+                fields=("domain",),
+                condition=Q(role="master"),
+                name="%(app_label)s_%(class)s_one_master_per_domain",
+                violation_error_message=_("This domain already has a master management server."),
             ),
-            models.UniqueConstraint(fields=("domain", "name"), name="%(app_label)s_%(class)s_unique_name"),
+            models.UniqueConstraint(
+                fields=("domain", "name"),
+                name="%(app_label)s_%(class)s_unique_name",
+                violation_error_message=_("This domain already has a server of this name."),
+            ),
             models.CheckConstraint(
                 condition=(Q(cluster__isnull=False) & Q(host_name=""))
                 | (Q(cluster__isnull=True) & ~Q(host_name="") & ~Q(ssh_address="")),
                 name="%(app_label)s_%(class)s_clustered_or_standalone",
+                violation_error_message=_(
+                    "A server is either on a cluster (no host name of its own) "
+                    "or standalone (host name and SSH address)."
+                ),
             ),
         )
 
@@ -388,3 +434,101 @@ class GroupmaxServer(SshTarget):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class HostKeyChange(models.Model):
+    """A machine presented another host key than the pinned one.
+
+    While a change is open (detected, or accepted and waiting for its sign-off) no step runs on that machine.
+    A domain administrator accepts the new key after comparing fingerprints; a second person signs the
+    acceptance off, and only then is the new key pinned. Who may decide is asked of the portal's sign-off rules.
+    """
+
+    node = models.ForeignKey(
+        Node, on_delete=models.CASCADE, null=True, blank=True, related_name="host_key_changes", verbose_name=_("node")
+    )
+    server = models.ForeignKey(
+        GroupmaxServer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="host_key_changes",
+        verbose_name=_("standalone server"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=HostKeyChangeState.choices, default=HostKeyChangeState.DETECTED
+    )
+    old_key = models.TextField(_("pinned host key"), validators=[v.validate_host_key])
+    new_key = models.TextField(_("presented host key"), validators=[v.validate_host_key])
+    seen_at = models.DateTimeField(_("seen at"), auto_now_add=True)
+    seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("seen by"),
+    )  # fmt: skip
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("accepted by"),
+    )  # fmt: skip
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("signed off by"),
+    )  # fmt: skip
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    objects = HostKeyChangeQuerySet.as_manager()
+    history = inventory_history()
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("host key change"), _("host key changes")
+        ordering = ("-seen_at", "-pk")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(node__isnull=False, server__isnull=True) | Q(node__isnull=True, server__isnull=False),
+                name="%(app_label)s_%(class)s_node_or_server",
+                violation_error_message=_("A host key change belongs to one node or one standalone server."),
+            ),
+            models.UniqueConstraint(
+                fields=("node",),
+                condition=Q(state__in=OPEN_HOST_KEY_CHANGES),
+                name="%(app_label)s_%(class)s_one_open_per_node",
+                violation_error_message=_("This node already has an open host key change."),
+            ),
+            models.UniqueConstraint(
+                fields=("server",),
+                condition=Q(state__in=OPEN_HOST_KEY_CHANGES),
+                name="%(app_label)s_%(class)s_one_open_per_server",
+                violation_error_message=_("This server already has an open host key change."),
+            ),
+        )
+
+    def __str__(self):
+        return f"{self.target}: {self.old_fingerprint} → {self.new_fingerprint}"
+
+    @property
+    def target(self):
+        return self.node if self.node_id else self.server
+
+    @property
+    def domain(self):
+        """The domain the machine belongs to now (never a copy: a machine moved to another domain moves its change)."""
+        return self.node.cluster.domain if self.node_id else self.server.domain
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_HOST_KEY_CHANGES
+
+    @property
+    def old_fingerprint(self) -> str:
+        return v.fingerprint(v.parse_host_key(self.old_key)[1]) if self.old_key else ""
+
+    @property
+    def new_fingerprint(self) -> str:
+        return v.fingerprint(v.parse_host_key(self.new_key)[1])
+
+    @property
+    def old_type(self) -> str:
+        return v.parse_host_key(self.old_key)[0] if self.old_key else ""
+
+    @property
+    def new_type(self) -> str:
+        return v.parse_host_key(self.new_key)[0]

@@ -9,6 +9,8 @@ __all__ = [
     "ClusterBusy",
     "ConnectionFailed",
     "FingerprintMismatch",
+    "HostKeyChangeOpen",
+    "HostKeyChangeState",
     "HostKeyChanged",
     "HostKeyUnknown",
     "NotAllowed",
@@ -162,6 +164,23 @@ class HostKeyChanged(PortalError):
         "host_key_changed",
         _("Host key of {host} has CHANGED: it presented {seen}, the pinned key is {expected}. Nothing was sent."),
     )
+
+
+class HostKeyChangeOpen(PortalError):
+    """A step does not start on a machine whose new host key is not pinned by two people yet."""
+
+    status, code, message = (
+        409,
+        "host_key_change_open",
+        _(
+            "Host {host} presented a new host key ({new}; pinned: {old}). No step runs on it until a domain "
+            "administrator accepts the new key and a second person signs that off; then continue the run."
+        ),
+    )
+
+
+class HostKeyChangeState(PortalError):
+    status, code, message = 409, "host_key_change_state", _("The host key change of {host} is {state}; not now.")
 
 
 class FingerprintMismatch(PortalError):

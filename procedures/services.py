@@ -27,7 +27,7 @@ from clusters.models import Cluster, GroupmaxServer
 from clusters.querysets import domains_where
 from clusters.rules import has_role
 from procedures import exceptions as exc
-from procedures import rehearsal, signoff
+from procedures import hostkeys, rehearsal, signoff
 from procedures.catalog import render_plan
 from procedures.choices import HostState, Resolution, RunState, StepState, Stream, Verdict, WaitReason
 from procedures.execution import dispatch
@@ -329,7 +329,12 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
         if step.state == StepState.RUNNING:
             return
         if step.state == StepState.PENDING and step.kind in Kind.EXECUTED:
-            _start_step(run, step, by=by, address=address)
+            try:
+                _start_step(run, step, by=by, address=address)
+            except exc.HostKeyChangeOpen as e:
+                if getattr(by, "pk", None):
+                    raise  # a person's start, continue or retry: refused, and told why
+                _wait(run, WaitReason.OPERATOR, str(e))
             return
         if step.state == StepState.PENDING:
             _transit(run, step.ask_confirmation, label=SYSTEM)
@@ -354,6 +359,7 @@ def _advance(run: ProcedureRun, *, by=None, address=None) -> None:
 
 def _start_step(run: ProcedureRun, step: StepRun, *, by=None, address=None) -> None:
     """Send the step's command, or, for a four-eyes step, first ask an approver (``approve_step``)."""
+    hostkeys.refuse_changed_hosts(step.planned.hosts)  # a new host key not pinned by two people: nothing starts
     executor = by if getattr(by, "pk", None) else run.started_by  # a step started by the run: its starter
     if step.needs_signoff:
         planned = step.planned
@@ -408,6 +414,7 @@ def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: st
                      reason=note, address=address, commands=commands, digest=run.plan_digest)  # fmt: skip
             _wait(run, WaitReason.FAILURE, note)
             return step
+        hostkeys.refuse_changed_hosts(step.planned.hosts)  # changed while it waited: nothing is sent
         _transit(
             run, step.approve_command, args={"by": user}, action="command_approve", by=user, reason=note,
             address=address, attempt=step.attempt, commands=commands, digest=run.plan_digest,

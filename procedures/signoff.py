@@ -1,8 +1,8 @@
 """Who may decide what: the four-eyes rules in one place.
 
 A decision (approving a plan, approving a four-eyes step's command before it is sent, signing off a step,
-countersigning a skip or a step counted done, closing a run)
-needs a role in the run's domain and a person who did not do the work being decided. Each rule below says
+countersigning a skip or a step counted done, closing a run, signing off a machine's new host key) needs a role
+in the domain and a person who did not do the work being decided. Each rule below says
 both once; the services ask it before they act, the approver's queue and the header count ask it for what
 waits, the run page and the admin ask it which buttons to show, and the API asks the same functions.
 
@@ -27,7 +27,8 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clusters.choices import DomainRoleName
+from clusters.choices import DomainRoleName, HostKeyChangeState
+from clusters.models import HostKeyChange
 from clusters.querysets import domains_where
 from clusters.rules import has_role
 from portal.errors import NotAllowed
@@ -43,6 +44,7 @@ class Decision(StrEnum):
     COUNTERSIGN = "countersign"  # a skip, or a step counted done by hand
     CLOSE_RUN = "close_run"  # the run's final sign-off
     CONFIRM_OUTSIDE_DUTY = "confirm_outside_duty"  # a duty recorded as done outside the portal
+    ACCEPT_HOST_KEY = "accept_host_key"  # a machine's new host key, accepted by a domain administrator
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Involvement:
 
 @dataclass(frozen=True)
 class Rule:
-    subject: str  # "run", "step" or "duty_record" (a key of SUBJECTS)
+    subject: str  # "run", "step", "duty_record" or "host_key" (a key of SUBJECTS)
     role: str
     waiting: Q  # what waits for this decision (the queue's filter, without the person's part)
     involved: tuple[Involvement, ...] = field(default=())
@@ -139,6 +141,13 @@ RULES: dict[Decision, Rule] = {
         second_person="recorded_by",
         action=gettext_noop("sign it off"),
     ),
+    Decision.ACCEPT_HOST_KEY: Rule(
+        subject="host_key",
+        role=DomainRoleName.APPROVER,
+        waiting=Q(state=HostKeyChangeState.ACCEPTED),
+        involved=(Involvement("accepted_by", gettext_noop("accepted this host key")),),
+        action=gettext_noop("sign it off"),
+    ),
 }
 
 # What each subject is, and the path from it to its domain (the queue's SQL).
@@ -146,6 +155,7 @@ SUBJECTS = {
     "run": (ProcedureRun, "cluster__server__domain__in"),
     "step": (StepRun, "run__cluster__server__domain__in"),
     "duty_record": (DutyRecord, "server__domain__in"),
+    "host_key": (HostKeyChange, None),  # through the node's cluster or the standalone server
 }
 
 
@@ -156,6 +166,8 @@ def _run_of(obj) -> ProcedureRun:
 def _domain(obj):
     if isinstance(obj, DutyRecord):
         return obj.server.domain
+    if isinstance(obj, HostKeyChange):
+        return obj.domain  # where the machine is now
     return _run_of(obj).cluster.domain
 
 
@@ -163,7 +175,7 @@ def refuse_role(decision: Decision, user, obj) -> None:
     """Refuse (NotAllowed) a person without the decision's role in the object's domain."""
     domain = _domain(obj)
     if not has_role(user, domain, RULES[decision].role):
-        raise NotAllowed(domain=domain or _run_of(obj).cluster)
+        raise NotAllowed(domain=domain or (obj.target if isinstance(obj, HostKeyChange) else _run_of(obj).cluster))
 
 
 def refuse_involved(decision: Decision, user, obj) -> None:
@@ -265,7 +277,11 @@ def waiting_for(decision: Decision, user):
     model, domain_path = SUBJECTS[rule.subject]
     if not getattr(user, "is_authenticated", False):
         return model.objects.none()
-    queryset = model.objects.filter(rule.waiting, **{domain_path: domains_where(user, rule.role)})
+    domains = domains_where(user, rule.role)
+    if domain_path is None:  # a machine's host key change: its domain is that of its node or its server
+        queryset = model.objects.filter(rule.waiting).in_domains(domains)
+    else:
+        queryset = model.objects.filter(rule.waiting, **{domain_path: domains})
     paths = [i.q(user) for i in rule.involved]
     if rule.second_person:
         paths.append(Q(**{rule.second_person: user}))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures.views import console, duties, logs, plan, queue, reports, runs
+from procedures.views import console, duties, hostkeys, logs, plan, queue, reports, runs
 
 app_name = "procedures"
 urlpatterns = [
@@ -21,7 +21,9 @@ urlpatterns = [
     path("steps/<int:pk>/screenshots/<int:shot>/", console.ScreenshotView.as_view(), name="step-screenshot"),
     path("queue/", queue.QueueView.as_view(), name="queue"),
     path("steps/<int:pk>/<slug:action>/", runs.StepActionView.as_view(), name="step-action"),
-    path("hosts/<slug:kind>/<int:pk>/verify/", runs.VerifyConnectionView.as_view(), name="verify-connection"),
+    # Host keys: fetch and pin a first key; compare, accept and sign off a changed one
+    path("hosts/<slug:kind>/<int:pk>/verify/", hostkeys.HostKeyView.as_view(), name="verify-connection"),
+    path("host-key-changes/<int:pk>/", hostkeys.HostKeyChangeView.as_view(), name="host-key-change"),
     # The domain's standing mhs_nadr_cfg duty (K.5 A-N1 / B-46 / C-40)
     path("domains/<int:pk>/mhs-nadr-cfg/", duties.DomainDutyView.as_view(), name="domain-duty"),
     path("domains/<int:pk>/mhs-nadr-cfg/outside/", duties.RecordOutsideView.as_view(), name="duty-record-outside"),

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 
 from clusters.models import GroupmaxServer, Node
 from procedures import exceptions as exc
-from procedures import services
+from procedures import hostkeys, services
 from procedures.choices import PACKAGE_VIEW_HOST, HostState, Stream
 from procedures.execution import ssh
 from procedures.execution.logwriter import StepLog
@@ -134,6 +134,8 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         try:
             conn = ssh.connect(ssh.Endpoint.of(node))
         except exc.PortalError as e:
+            if isinstance(e, exc.HostKeyChanged):
+                hostkeys.record_change(node, e.params["seen_key"])  # asked where the package runs: same rule
             errors.append(str(e))
             continue
         try:
@@ -195,8 +197,13 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
                 ),
                 host=label,
             )
+            hostkeys.refuse_changed_hosts([ref])  # changed since the step started: still nothing is sent
             conn = ssh.connect(host.endpoint)
-        except (exc.HostKeyUnknown, exc.HostKeyChanged) as e:
+        except exc.HostKeyChanged as e:
+            hostkeys.record_change(target, e.params["seen_key"])  # every step on it stops until two people pin it
+            host.state, host.message = HostState.HOST_KEY, stored("{error}", error=e)
+            return
+        except (exc.HostKeyUnknown, exc.HostKeyChangeOpen) as e:
             host.state, host.message = HostState.HOST_KEY, stored("{error}", error=e)
             return
         except (exc.ConnectionFailed, exc.NoCredential, exc.PackageOwnerUnknown) as e:

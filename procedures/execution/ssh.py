@@ -69,6 +69,17 @@ def key_line(key: paramiko.PKey) -> str:
     return f"{key.get_name()} {key.get_base64()}"
 
 
+_KEYGEN_NAMES = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA"}
+
+
+def keygen_line(key_line: str, comment: str) -> str:
+    """The line ``ssh-keygen -lf`` prints for this key: bits, SHA256 fingerprint, comment and (TYPE)."""
+    key_type, blob = parse_host_key(key_line)
+    bits = paramiko.PKey.from_type_string(key_type, blob).get_bits()
+    name = _KEYGEN_NAMES.get(key_type, "ECDSA" if key_type.startswith("ecdsa-") else key_type.upper())
+    return f"{bits} {fingerprint(blob)} {comment} ({name})"
+
+
 class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
     """RejectPolicy that says which key it saw."""
 
@@ -116,7 +127,10 @@ def connect(endpoint: Endpoint) -> Connection:
     except paramiko.BadHostKeyException as e:
         conn.close()
         raise exc.HostKeyChanged(
-            host=endpoint.label, seen=key_fingerprint(e.key), expected=key_fingerprint(e.expected_key)
+            host=endpoint.label,
+            seen=key_fingerprint(e.key),
+            expected=key_fingerprint(e.expected_key),
+            seen_key=key_line(e.key),  # not in the message: the executor records it as a host key change
         ) from None
     except exc.HostKeyUnknown:
         conn.close()

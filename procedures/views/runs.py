@@ -5,7 +5,6 @@ service and turn a ``PortalError`` into a message. Every rule lives in ``procedu
 """
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,12 +13,10 @@ from django.views import View
 from django.views.generic import ListView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from clusters.choices import DomainRoleName
 from clusters.models import Cluster
-from clusters.rules import has_role
 from portal.errors import PortalError, whole_number
 from portal.middleware import client_address
-from procedures import hostkeys, rehearsal, services
+from procedures import rehearsal, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.forms import PlanForm
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
@@ -274,39 +271,3 @@ class StepActionView(View):
             raise Http404
         call, done = STEP_ACTIONS[action]
         return _act(request, step.run, lambda: call(step.pk, request.user, client_address(request), request.POST), done)
-
-
-class VerifyConnectionView(View):
-    """Show the host key a machine presents now; a domain administrator pins a first key after confirming it."""
-
-    def _target(self, request, kind, pk):
-        try:
-            target = hostkeys.ssh_target(kind, pk)
-        except (ObjectDoesNotExist, LookupError):
-            raise Http404 from None
-        domain = hostkeys.target_domain(target)
-        if not has_role(request.user, domain, DomainRoleName.VIEWER):
-            raise Http404
-        return target
-
-    def get(self, request, kind, pk):
-        target = self._target(request, kind, pk)
-        context = {"target": target, "kind": kind}
-        try:
-            context["scan"] = hostkeys.verify_connection(kind, pk, user=request.user)
-        except PortalError as e:
-            context["error"] = str(e)
-        context["may_pin"] = has_role(request.user, hostkeys.target_domain(target), DomainRoleName.DOMAIN_ADMIN)
-        return render(request, "procedures/run_verify_connection.html", context)
-
-    def post(self, request, kind, pk):
-        target = self._target(request, kind, pk)
-        try:
-            seen = hostkeys.pin_host_key(
-                kind, pk, user=request.user, confirmed_fingerprint=request.POST.get("fingerprint", "")
-            )
-        except PortalError as e:
-            messages.error(request, str(e))
-        else:
-            messages.success(request, _("Host key {fingerprint} pinned.").format(fingerprint=seen))
-        return redirect(request.path if not hasattr(target, "get_absolute_url") else target.get_absolute_url())
