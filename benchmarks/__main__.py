@@ -39,6 +39,9 @@ FULL = {
     "report_runs": 20_000,
     "report_requests": 20,
     "report_pdf_repeats": 3,
+    "pages_runs": 20,
+    "pages_samples": 30,
+    "pages_log_rate": 5,
     "timeout": 300,
 }
 SMOKE = {
@@ -57,9 +60,12 @@ SMOKE = {
     "report_runs": 40,
     "report_requests": 2,
     "report_pdf_repeats": 1,
+    "pages_runs": 2,
+    "pages_samples": 2,
+    "pages_log_rate": 5,
     "timeout": 60,
 }
-EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step", "reports")
+EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step", "reports", "pages")
 PRODUCTION_FIGURES = ("throughput", "persistence", "latency")
 # The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else the
 # machine's own on the standard ports. The test suite's smoke run (tests/bench) passes servers it started itself.
@@ -210,6 +216,8 @@ def main(argv=None) -> int:
         figures["big_step"] = part(embedded, "big_step")
     if "reports" in wanted:
         figures["reports"] = part(embedded, "reports")
+    if "pages" in wanted:
+        figures["pages"] = part(embedded, "pages")
     if args.profile:
         figures["profiles"] = {"embedded": part(embedded, "profiles"), "production": part(production, "profiles")}
     report["figures"] = figures

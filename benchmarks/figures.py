@@ -596,6 +596,145 @@ def reports(ctx) -> dict:
     }
 
 
+# ---------------------------------------------------------------- pages
+
+
+PAGE_TARGET_MS = 300  # every page of the portal, p95, with 20 runs in progress on 2 cores
+
+
+def _pages_world(ctx, n_runs: int):
+    """``n_runs`` domains of their own, each with a master cluster (inventory only: no command of theirs is ever
+    sent) and a real K.5 (1)(a) plan snapshot planned and approved; returned with the paths of the pages to read.
+
+    One domain each: a run of a domain holds that domain's master while it is active, so twenty runs in progress
+    at once are twenty domains, as a team with many domains would have."""
+    from django.urls import reverse
+
+    from clusters.choices import DomainRoleName
+    from clusters.models import DomainMembership
+    from procedures import services
+    from procedures.catalog import render_plan
+    from tests.factories import DomainFactory, MasterFactory
+
+    world = ctx.world
+    people = ((world.operator, DomainRoleName.OPERATOR), (world.approver, DomainRoleName.APPROVER))
+    runs = []
+    for _i in range(n_runs):
+        domain = DomainFactory(site=world.domain.site)
+        for user, role in people:
+            DomainMembership.objects.create(domain=domain, user=user, role=role)
+        cluster = MasterFactory(domain=domain).cluster
+        run = services.create_run(cluster, render_plan(cluster, "k5-1a", {}), user=world.operator)
+        services.approve_run(run.pk, user=world.approver)
+        runs.append(run)
+    address = runs[0].cluster
+    pages = {
+        "home": [reverse("home")],
+        "home_panels": [reverse("procedures:home-panels")],
+        "runs_list": [reverse("procedures:run-list")],
+        "runs_list_filtered": [f"{reverse('procedures:run-list')}?state=running&sort=-cluster"],
+        "run_page": [r.get_absolute_url() for r in runs],
+        "cluster_page": [r.cluster.get_absolute_url() for r in runs],
+        "domain_page": [r.cluster.server.domain.get_absolute_url() for r in runs],
+        "plan_page": [f"{reverse('procedures:plan', args=[address.pk])}?procedure=k5-1a"],
+        "sign_off_queue": [reverse("procedures:queue")],
+    }
+    return runs, pages
+
+
+def _log_writer(run_ids: list[int], rate: float, stop):
+    """Stores log lines for every run's running step at ``rate`` lines/s each and keeps the steps' heartbeats
+    fresh, as the workers executing them would (the reaper leaves them running)."""
+    import threading
+
+    from django.db import IntegrityError, connection, transaction
+    from django.utils import timezone
+
+    from procedures.models import RunLogLine, StepRun
+    from procedures.models.logs import store_lines
+
+    def write():
+        steps = dict(StepRun.objects.filter(run_id__in=run_ids, state="running").values_list("run_id", "pk"))
+        seq = {r: RunLogLine.objects.last_seq(r) for r in run_ids}
+        thread.written = 0
+        while not stop.is_set():
+            now = timezone.now()
+            rows = []
+            for run_id in run_ids:
+                seq[run_id] += 1
+                text = f"bench line {seq[run_id]} of run {run_id}"
+                rows.append((run_id, steps.get(run_id), 1, "benchhost", seq[run_id], "out", text, now))
+            try:
+                with transaction.atomic():
+                    store_lines(rows)
+                    StepRun.objects.filter(pk__in=steps.values()).update(heartbeat_at=now)
+                thread.written += len(rows)
+            except IntegrityError:  # the portal wrote a line of its own meanwhile: carry on after it
+                seq = {r: RunLogLine.objects.last_seq(r) for r in run_ids}
+            stop.wait(1.0 / rate)
+        connection.close()
+
+    thread = threading.Thread(target=write, name="bench-pages-log", daemon=True)
+    thread.written = 0
+    thread.start()
+    return thread
+
+
+def pages(ctx) -> dict:
+    """Every page the portal's people open, p95, idle and then with N runs in progress (the issue's 20)."""
+    import threading
+
+    from django.test import override_settings
+
+    from procedures import services
+
+    s = ctx.sizes
+    n_runs, samples = s["pages_runs"], s["pages_samples"]
+    portal, viewer = ctx.portal, ctx.world.sessions["approver"]
+    runs, paths = _pages_world(ctx, n_runs)
+
+    def measure() -> tuple[dict, list[str]]:
+        times, errors = {name: [] for name in paths}, []
+        for i in range(samples):
+            for name, options in paths.items():
+                path = options[i % len(options)]
+                status, _body, elapsed = request(portal, viewer, "GET", path)
+                if status != 200:
+                    errors.append(f"{path}: HTTP {status}")
+                times[name].append(elapsed)
+        return {name: percentiles(t) for name, t in times.items()}, errors
+
+    idle, idle_errors = measure()  # planned and approved, none started: an idle portal
+    with override_settings(PORTAL_DISPATCH="none"):  # started, step 1 running; its command is never sent
+        for run in runs:
+            services.start_run(run.pk, user=ctx.world.operator)
+    stop = threading.Event()
+    writer = _log_writer([r.pk for r in runs], s["pages_log_rate"], stop)
+    try:
+        busy, busy_errors = measure()
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+    worst = max((v["p95"] for v in busy.values() if v["p95"] is not None), default=None)
+    return {
+        "runs_in_progress": n_runs,
+        "samples_per_page": samples,
+        "log_lines_per_s": s["pages_log_rate"] * n_runs,
+        "log_lines_written": getattr(writer, "written", 0),
+        "idle_ms": idle,
+        "busy_ms": busy,
+        "ratio_vs_idle_p95": {name: ratio(busy[name]["p95"], idle[name]["p95"]) for name in busy},
+        "worst_p95_ms": worst,
+        "target_p95_ms": PAGE_TARGET_MS,
+        "meets": worst is not None and worst <= PAGE_TARGET_MS and not busy_errors,
+        "errors": (idle_errors + busy_errors)[:20],
+        "measured": "one logged-in approver reads each page in turn (a fresh HTTP connection each), first with the "
+        "runs planned and approved but none started (idle), then with every run started (step 1 running; its "
+        "command is never sent: these clusters are inventory only) while a writer stores log lines for each; "
+        "every run is a real K.5 (1)(a) plan snapshot, each in a domain of its own",
+    }
+
+
 FIGURES = {
     "throughput": throughput,
     "persistence": persistence,
@@ -603,4 +742,5 @@ FIGURES = {
     "concurrency": concurrency,
     "big_step": big_step,
     "reports": reports,
+    "pages": pages,
 }

@@ -110,6 +110,16 @@ def table(report: dict) -> str:
             f"idle {c['idle_log_api_ms']['p50']}/{c['idle_log_api_ms']['p95']} ms | {c['log_api_ratio_vs_idle']} × "
             f"idle (p95) | (none) |"
         )
+    pg = f.get("pages", {})
+    if "busy_ms" in pg:
+        for name, busy in pg["busy_ms"].items():
+            idle = pg["idle_ms"][name]
+            rows.append(
+                f"| pages, {pg['runs_in_progress']} runs in progress: {name.replace('_', ' ')} p50/p95 | "
+                f"{busy['p50']}/{busy['p95']} ms | idle {idle['p50']}/{idle['p95']} ms | "
+                f"{pg['ratio_vs_idle_p95'][name]} × idle (p95) | p95 ≤ {pg['target_p95_ms']} ms: "
+                f"{_ok(busy['p95'] is not None and busy['p95'] <= pg['target_p95_ms'])} |"
+            )
     b = f.get("big_step", {})
     if "browser" in b:
         br, dl = b["browser"], b["download"]

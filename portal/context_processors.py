@@ -21,3 +21,17 @@ def approver_queue(request):
         return waiting_count(user)
 
     return {"approver_queue_count": SimpleLazyObject(count)}
+
+
+def navigation(request):
+    """``nav``: what the header offers this person, read lazily (one query for the domains and roles)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def read():
+        from clusters.navigation import header_for  # the inventory knows the domains and their roles
+
+        return header_for(user)
+
+    return {"nav": SimpleLazyObject(read)}

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from the package: no CDN
+    "django_tables2",
     "portal",
     "clusters",
     "procedures",
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.approver_queue",
                 "portal.context_processors.demo",
+                "portal.context_processors.navigation",
             ],
         },
     },

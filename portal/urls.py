@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 
 from clusters.demo import LoginForm
 from portal.api.errors import not_found
+from procedures.views.home import HomeView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="clusters:domain-list", permanent=False)),
+    path("", HomeView.as_view(), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

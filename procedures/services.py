@@ -424,12 +424,29 @@ def approve_step(step_id: int, *, user, verdict: str = Verdict.APPROVE, note: st
     return step
 
 
+def current_step(steps) -> StepRun | None:
+    """The first step (in order) that is not finished: where the run is, or waits."""
+    return next((step for step in steps if step.state not in StepState.FINISHED), None)
+
+
+def may_continue(run: ProcedureRun, steps) -> bool:
+    """A run waits for nothing but a person's go (e.g. after a busy master): its next step has not started.
+
+    A run waiting at a console step, a sign-off or a failure has nothing to continue; the button is not offered
+    and the service refuses it, so "Continue" never reports a change that did not happen.
+    """
+    if run.state != RunState.WAITING or run.wait_reason != WaitReason.OPERATOR:
+        return False
+    step = current_step(steps)
+    return step is not None and step.state == StepState.PENDING
+
+
 def resume_run(run_id: int, *, user, address=None) -> ProcedureRun:
-    """An operator continues a run that waits for nothing but an operator's go."""
+    """An operator continues a run that waits for nothing but a person's go (``may_continue``)."""
     with transaction.atomic():
         run = _lock_run(run_id)
         _require(user, run, DomainRoleName.OPERATOR)
-        if run.state != RunState.WAITING or run.wait_reason != WaitReason.OPERATOR:
+        if not may_continue(run, run.steps.order_by("position")):
             raise _run_conflict(run, _("continued"))
         _resume(run, by=user, address=address)
         _advance(run, by=user, address=address)
@@ -908,7 +925,7 @@ def actions_for(user, run: ProcedureRun, steps=()) -> dict:
     return {
         "approve": run.state == RunState.PLANNED and signoff.may_decide(Decision.APPROVE_RUN, user, run),
         "start": operator and run.state == RunState.APPROVED,
-        "resume": operator and run.state == RunState.WAITING and run.wait_reason == WaitReason.OPERATOR,
+        "resume": operator and may_continue(run, steps),
         "abort": operator and run.state in RunState.ABORTABLE,
         "sign_off": run.state == RunState.COMPLETED and signoff.may_decide(Decision.CLOSE_RUN, user, run),
         "operate": operator and active,

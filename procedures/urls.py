@@ -1,9 +1,11 @@
 from django.urls import path
 
-from procedures.views import console, duties, hostkeys, logs, plan, queue, reports, runs
+from procedures.views import console, duties, home, hostkeys, logs, plan, queue, reports, runs
 
 app_name = "procedures"
 urlpatterns = [
+    # The home page's panels, read again when the home socket rings (the page itself is the site's root)
+    path("home/panels/", home.HomePanelsView.as_view(), name="home-panels"),
     # Plans: the catalog rendered for a cluster, before any run
     path("plan/", plan.PlanPickView.as_view(), name="plan-pick"),
     path("clusters/<int:pk>/plan/", plan.PlanView.as_view(), name="plan"),

@@ -61,6 +61,10 @@ class Procedure:
     steps: tuple[Step, ...]
     options: tuple[str, ...]
 
+    def fits(self, server_role: str) -> bool:
+        """Whether this procedure is for a server of ``server_role`` (the one rule the plan page and render ask)."""
+        return self.server_role is None or self.server_role == server_role
+
     def as_json(self) -> dict:
         return {
             "code": self.code,

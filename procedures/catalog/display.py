@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from procedures.plan import KIND_LABELS, TARGET_LABELS, Plan
+from procedures.plan import KIND_LABELS, TARGET_LABELS, Kind, Plan
 from procedures.texts import localised
 
 MAIL_LINES_STAY_COMMENTED = {
@@ -23,8 +23,43 @@ MAIL_LINES_ACTIVE_LATER = {
 }
 
 
+PLACES = {
+    "node1": {"ja": "ノード 1", "en": "Node 1"},
+    "node2": {"ja": "ノード 2", "en": "Node 2"},
+    "both": {"ja": "両ノード", "en": "Both nodes"},
+    "cluster": {"ja": "クラスタ", "en": "The cluster"},
+    "master": {"ja": "マスタ管理サーバ", "en": "The master management server"},
+    "mail_servers": {"ja": "メールサーバ", "en": "The mail servers"},
+    "address_servers": {"ja": "アドレスサーバ", "en": "The address servers"},
+    "console": {"ja": "運転席（コンソール）", "en": "The console"},
+}
+
+
 def pick(texts: dict | None, lang: str) -> str:
     return localised(texts, lang)
+
+
+def sections(steps: list[dict], lang: str) -> list[dict]:
+    """The plan's table of contents: each stretch of consecutive steps on one place (node 2, node 1, the
+    console …) is a phase, titled by that place (with the node's host name) and the source IDs it covers."""
+    out: list[dict] = []
+    for step in steps:
+        if not out or out[-1]["target"] != step["target"]:
+            title = pick(PLACES.get(step["target"]), lang) or step["target"]
+            if step["target"] in ("node1", "node2") and step["hosts"]:
+                title = f"{title}: {step['hosts'][0].host_name}"
+            out.append({"target": step["target"], "title": title, "steps": []})
+        out[-1]["steps"].append(step)
+    for number, section in enumerate(out, start=1):
+        ids = [i for s in section["steps"] for i in s["seed_ids"]]
+        section.update(
+            number=number,
+            anchor=f"phase-{number}",
+            first=section["steps"][0]["number"],
+            last=section["steps"][-1]["number"],
+            ids=f"{ids[0]} … {ids[-1]}" if len(ids) > 1 else "".join(ids),
+        )
+    return out
 
 
 def plan_for_display(plan: Plan, lang: str) -> dict:
@@ -56,6 +91,7 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
                 "deviation": pick(step.deviation, lang),
                 "artefacts": step.artefacts,
                 "locks_master": step.locks_master,
+                "at_console": step.kind in (Kind.CONSOLE, Kind.CONFIRM),
                 "domain_duty": getattr(step, "domain_duty", False),
             }
         )
@@ -72,6 +108,7 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
     return {
         "title": pick(plan.title, lang),
         "steps": steps,
+        "sections": sections(steps, lang),
         "omitted": omitted,
         "artefacts": artefacts,
         "deviations": sum(1 for s in steps if s["deviation"]),

@@ -21,6 +21,11 @@ def get_procedure(code: str) -> Procedure:
         raise CatalogError(f"Unknown procedure {code!r}; the catalog has {', '.join(PROCEDURES)}.") from None
 
 
+def procedures_for(server_role: str) -> list[Procedure]:
+    """The procedures that fit a server of ``server_role``, in the catalog's order."""
+    return [p for p in PROCEDURES.values() if p.fits(server_role)]
+
+
 def _check_actions() -> None:
     unknown = sorted({s.action for p in PROCEDURES.values() for s in p.steps if s.action} - set(ACTIONS))
     if unknown:

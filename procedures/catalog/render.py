@@ -130,7 +130,7 @@ def render_context(
 ) -> Plan:
     """The plan of ``procedure_code`` for an inventory snapshot, with ``commands`` (default: the catalog's lines)."""
     procedure = get_procedure(procedure_code)
-    if procedure.server_role and context.server.role != procedure.server_role:
+    if not procedure.fits(context.server.role):
         raise CatalogError(
             f"{procedure.code} sets up a {procedure.server_role} server; {context.server.name} is a "
             f"{context.server.role} server in the inventory."

@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 
+from clusters.models import AddressDomain
 from portal.errors import BadParameter, whole_number
 from procedures import services
 from procedures.live import emitter, logstream
@@ -101,15 +102,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         return None if services.can_watch_run(user, self.run_id) else NOT_ALLOWED
 
     def _current_user(self):
-        """The session's user as the session store has it now (logged out, or its password changed: anonymous)."""
-        session = self.scope.get("session")
-        if session is None or not session.session_key:  # a consumer driven without the session middleware
-            user = self.scope.get("user")
-            if user is None or not user.is_authenticated:
-                return None
-            return auth.get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
-        return auth.get_user(SimpleNamespace(session=store))
+        return session_user(self.scope)
 
     async def catch_up(self, upto: int | None = None):
         if self.refused is not None:
@@ -162,3 +155,75 @@ class RunConsumer(AsyncWebsocketConsumer):
     def _frame(self, event) -> str:
         """The pushed frame in this viewer's language (a push carries one per language when it has to)."""
         return (event.get("frames") or {}).get(self.language) or event["frame"]
+
+
+def session_user(scope):
+    """The session's user as the session store has it now (logged out, or its password changed: anonymous)."""
+    session = scope.get("session")
+    if session is None or not session.session_key:  # a consumer driven without the session middleware
+        user = scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return auth.get_user_model()._default_manager.filter(pk=user.pk, is_active=True).first()
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+    return auth.get_user(SimpleNamespace(session=store))
+
+
+class HomeConsumer(AsyncWebsocketConsumer):
+    """The home page's doorbell: one group per domain the person may see (``emitter.home_group``).
+
+    An event names only the run that changed; the page then reads its panels over HTTP, scoped to the person
+    like every page. The domains are asked again every ``PORTAL_SOCKET_RECHECK_S`` seconds, as the run socket
+    asks its right: a removed role leaves that domain's group, a logged-out session closes the socket (4401).
+    """
+
+    groups_joined: tuple = ()
+    recheck = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        domains = await database_sync_to_async(_visible_domain_ids)(user)
+        emitter.serving_loop_is(asyncio.get_running_loop())
+        self.groups_joined = tuple(emitter.home_group(pk) for pk in domains)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        self.recheck = asyncio.create_task(self._recheck_domains())
+
+    async def disconnect(self, code):
+        if self.recheck is not None and self.recheck is not asyncio.current_task():
+            self.recheck.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _recheck_domains(self):
+        every = getattr(settings, "PORTAL_SOCKET_RECHECK_S", 5.0)
+        while True:
+            await asyncio.sleep(every)
+            domains = await database_sync_to_async(self._domains_now)()
+            if domains is None:
+                for group in self.groups_joined:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+                self.groups_joined = ()
+                await self.close(code=LOGGED_OUT)
+                return
+            wanted = tuple(emitter.home_group(pk) for pk in domains)
+            for group in set(self.groups_joined) - set(wanted):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            for group in set(wanted) - set(self.groups_joined):
+                await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined = wanted
+
+    def _domains_now(self) -> list[int] | None:
+        user = session_user(self.scope)
+        return None if user is None or not user.is_authenticated else _visible_domain_ids(user)
+
+    async def home_changed(self, event):
+        await self.send(text_data=emitter.frame([{"type": "changed", "run": event["run"]}]))
+
+
+def _visible_domain_ids(user) -> list[int]:
+    return list(AddressDomain.objects.visible_to(user).values_list("pk", flat=True))

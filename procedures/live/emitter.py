@@ -45,6 +45,11 @@ def run_group(run_id: int) -> str:
     return f"run-{run_id}"
 
 
+def home_group(domain_id: int) -> str:
+    """The home pages of the people with a role in one domain: rung when a run of that domain changes."""
+    return f"home-domain-{domain_id}"
+
+
 def serving_loop_is(loop: asyncio.AbstractEventLoop) -> None:
     """Called by the consumer on the loop that serves websockets in this process.
 
@@ -194,11 +199,11 @@ def on_push_loop(make_coroutine, *, timeout: float = PUSH_TIMEOUT_S):
     return asyncio.run_coroutine_threadsafe(make_coroutine(), _push_loop()).result(timeout=timeout)
 
 
-def _group_send(run_id: int, event: dict) -> None:
+def _group_send(run_id: int, event: dict, *, group: str = "") -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    send = partial(layer.group_send, run_group(run_id), event)
+    send = partial(layer.group_send, group or run_group(run_id), event)
     loop = _serving_loop
     try:
         running = asyncio.get_running_loop()
@@ -318,15 +323,24 @@ def run_message(run) -> dict:
 
 def publish_step(step_id: int) -> None:
     """After commit: tell viewers a step changed (and its run, which may have moved with it)."""
-    step = StepRun.objects.select_related("run").filter(pk=step_id).first()
+    step = StepRun.objects.select_related("run__cluster__server").filter(pk=step_id).first()
     if step is None:
         return
     upto = RunLogLine.objects.last_seq(step.run_id)
     publish_state(step.run_id, step_message(step), upto=upto)
     publish_state(step.run_id, run_message(step.run), upto=upto)
+    publish_home(step.run)
 
 
 def publish_run(run_id: int) -> None:
-    run = ProcedureRun.objects.filter(pk=run_id).first()
+    run = ProcedureRun.objects.select_related("cluster__server").filter(pk=run_id).first()
     if run is not None:
         publish_state(run_id, run_message(run), upto=RunLogLine.objects.last_seq(run_id))
+        publish_home(run)
+
+
+def publish_home(run) -> None:
+    """Ring the home pages of the run's domain; the event names only the run, each page reads what it may see."""
+    server = getattr(run.cluster, "server", None)  # a cluster without its server belongs to no domain yet
+    if server is not None:
+        _group_send(run.pk, {"type": "home.changed", "run": run.pk}, group=home_group(server.domain_id))

@@ -82,11 +82,19 @@ class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @property
     def title(self) -> str:
+        """The plan's title in the reader's language; lists annotate ``plan_title`` and leave the plan unread."""
+        if "plan_title" in self.__dict__:
+            return localised(self.plan_title)
         return localised(self.plan.get("title"))
 
     @property
     def domain(self):
         return self.cluster.domain
+
+    @property
+    def took(self):
+        """How long the run ran, start to end; None before it ended."""
+        return self.finished_at - self.started_at if self.started_at and self.finished_at else None
 
     # Transitions: set fields only.
     @transition(field=state, source=RunState.PLANNED, target=RunState.APPROVED)

@@ -14,7 +14,7 @@ from django.views import View
 from procedures import services
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ConsoleScreenshot, StepRun
-from procedures.views.runs import _act, client_address
+from procedures.views.runs import _act, client_address, step_anchor
 
 
 def _visible_step(request, pk) -> StepRun:
@@ -29,7 +29,7 @@ class ConsoleConfirmView(View):
             for errors in form.errors.values():
                 for error in errors:
                     messages.error(request, error)
-            return redirect(step.run.get_absolute_url())
+            return redirect(f"{step.run.get_absolute_url()}#{step_anchor(step)}")
         data = form.cleaned_data
         return _act(
             request,
@@ -43,6 +43,7 @@ class ConsoleConfirmView(View):
                 address=client_address(request),
             ),
             _("Step confirmed."),
+            step_anchor(step),
         )
 
 

@@ -5,27 +5,32 @@ service and turn a ``PortalError`` into a message. Every rule lives in ``procedu
 """
 
 from django.contrib import messages
+from django.core.paginator import InvalidPage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _  # lazy: RUN_ACTIONS and STEP_ACTIONS are built at import
 from django.views import View
-from django.views.generic import ListView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_tables2 import RequestConfig
 
 from clusters.models import Cluster
 from portal.errors import PortalError, whole_number
 from portal.middleware import client_address
-from procedures import rehearsal, services
+from procedures import audit, rehearsal, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
+from procedures.filters import RunFilter
 from procedures.forms import PlanForm
 from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
+from procedures.tables import RunTable
 from procedures.texts import localised
 
 LOG_LINES_SHOWN = 2000
+RUNS_PER_PAGE = 25
 
 
-def _act(request, run, call, done: str):
+def _act(request, run, call, done: str, anchor: str = ""):
+    """Call the service, say what happened, and go back to the run page at ``anchor`` (the step acted on)."""
     try:
         call()
     except PortalError as e:
@@ -34,16 +39,35 @@ def _act(request, run, call, done: str):
         messages.error(request, _("Someone changed this first; reload the page."))
     else:
         messages.success(request, done)
-    return redirect(run.get_absolute_url())
+    return redirect(f"{run.get_absolute_url()}#{anchor}" if anchor else run.get_absolute_url())
 
 
-class RunListView(ListView):
-    template_name = "procedures/run_list.html"
-    context_object_name = "runs"
-    paginate_by = 50
+class RunListView(View):
+    """Every run the person may see, filtered (``filters.RunFilter``), sorted and paginated (``tables.RunTable``).
 
-    def get_queryset(self):
-        return ProcedureRun.objects.visible_to(self.request.user).select_related("cluster", "planned_by")
+    A malformed filter (an unknown cluster, a date that is not one) is a 400 with the form's own words.
+    """
+
+    def get(self, request):
+        runs = (
+            ProcedureRun.objects.visible_to(request.user)
+            .select_related("cluster__server__domain", "planned_by", "started_by")
+            .listed()
+            .with_progress()
+        )
+        filters = RunFilter(request.GET or None, queryset=runs, user=request.user)
+        status = 200
+        if filters.is_bound and not filters.is_valid():
+            status, rows = 400, runs.none()
+        else:
+            rows = filters.qs
+        table = RunTable(rows)
+        try:
+            RequestConfig(request, paginate={"per_page": RUNS_PER_PAGE, "silent": False}).configure(table)
+        except (InvalidPage, ValueError):
+            messages.error(request, _("There is no such page of runs."))
+            return render(request, "procedures/run_list.html", {"filter": filters, "table": None}, status=400)
+        return render(request, "procedures/run_list.html", {"filter": filters, "table": table}, status=status)
 
 
 class PlanRehearsalView(View):
@@ -110,8 +134,30 @@ class PlanRunView(View):
         return redirect(run.get_absolute_url())
 
 
+def step_anchor(step) -> str:
+    return f"step-{step.pk}"
+
+
+ACTS_ON = (StepState.AWAITING_CONFIRMATION, *sorted(StepState.RETRYABLE))  # what an operator acts on, on a step
+
+
+def waiting_for_me(can: dict, rows: list[dict], current) -> str:
+    """The anchor of the first thing on the page this person may act on now ("" when none)."""
+    if can["approve"] or can["start"] or can["sign_off"]:
+        return "run-actions"
+    for row in rows:
+        step, may = row["step"], row["may"]
+        decides = may.get("approve") or may["sign_off"] or may["countersign"]
+        if decides or (can["operate"] and step.state in ACTS_ON and not step.resolution):
+            return step_anchor(step)
+    if can["resume"] and current is not None:
+        return step_anchor(current)
+    return ""
+
+
 def _visible_run(request, pk) -> ProcedureRun:
-    return get_object_or_404(ProcedureRun.objects.visible_to(request.user).select_related("cluster"), pk=pk)
+    runs = ProcedureRun.objects.visible_to(request.user).select_related("cluster__server__domain")
+    return get_object_or_404(runs, pk=pk)
 
 
 class RunDetailView(View):
@@ -156,6 +202,8 @@ class RunDetailView(View):
         for row in rows:
             row["log"] = by_step.get(row["step"].pk, [])
             row["may"] = can["steps"][row["step"].pk]
+        current = services.current_step(steps)
+        events = run.events.select_related("actor", "step")
         return render(
             request,
             "procedures/run_detail.html",
@@ -163,6 +211,9 @@ class RunDetailView(View):
                 "run": run,
                 "plan": plan,
                 "rows": rows,
+                "current": current,
+                "current_title": localised(current._planned.title) if current else "",
+                "mine": waiting_for_me(can, rows, current),
                 "log_lines": log,
                 "run_log": by_step.get(None, []),
                 "log_after": log[-1].seq if log else 0,
@@ -170,7 +221,7 @@ class RunDetailView(View):
                 # In the reader's language: pushed states carry only the value (one push serves every viewer).
                 "state_labels": {"step": dict(StepState.choices), "run": dict(RunState.choices)},
                 "log_truncated": last > LOG_LINES_SHOWN,
-                "events": run.events.select_related("actor", "step"),
+                "trail": audit.trail(events, run.plan.get("steps")),
                 "can": can,
                 "rehearsals": rehearsals,
                 "real_runs": real_runs,
@@ -261,7 +312,9 @@ class RunActionView(View):
         if action not in RUN_ACTIONS:
             raise Http404
         call, done = RUN_ACTIONS[action]
-        return _act(request, run, lambda: call(run.pk, request.user, client_address(request), request.POST), done)
+        return _act(
+            request, run, lambda: call(run.pk, request.user, client_address(request), request.POST), done, "run-actions"
+        )
 
 
 class StepActionView(View):
@@ -270,4 +323,10 @@ class StepActionView(View):
         if action not in STEP_ACTIONS:
             raise Http404
         call, done = STEP_ACTIONS[action]
-        return _act(request, step.run, lambda: call(step.pk, request.user, client_address(request), request.POST), done)
+        return _act(
+            request,
+            step.run,
+            lambda: call(step.pk, request.user, client_address(request), request.POST),
+            done,
+            step_anchor(step),
+        )

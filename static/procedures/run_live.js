@@ -6,7 +6,8 @@
  *     [data-msg-progress] [data-msg-hits] [data-msg-running] [data-msg-seconds] [data-msg-minutes]
  *                                                    translated templates with {done} {total} {count} {time} {m} {s}
  *   [data-connection-banner]                         shown while the socket is down, and briefly once it is back
- *   [data-change-notice]                             "the run changed, reload" when reloading would disturb a reader
+ *   [data-change-notice]                             shown when a changed region was kept because the reader was in it
+ *   [data-page-url], [data-region=<name>]            regions read again from the page after a state change
  *   script#run-state-labels                          {"step": {value: label}, "run": {…}} in the reader's language
  *                                                    (a push serves every viewer, so it names states by value)
  *   [data-run-state]                                 the run's state badge (data-state = state value)
@@ -37,20 +38,12 @@
   const KEEP = 5000; // lines a followed panel keeps; older ones reload on scroll-up
   const HOLD = 50000; // lines a paused panel may hold before it stops growing (scrolling down or Follow reloads)
   const DONE = new Set(["succeeded", "skipped", "confirmed"]);
-  const NEEDS_PERSON = new Set([
-    "awaiting_approval",
-    "awaiting_confirmation",
-    "awaiting_signoff",
-    "failed",
-    "interrupted",
-  ]);
   const panels = new Map();
   let last = parseInt(root.dataset.after || "0", 10);
   let socket = null;
   let lost = false;
   let retry = 500;
   let hideTimer = null;
-  let changeTimer = null;
   let queue = Promise.resolve();
   const labels = readLabels();
   root.dataset.filled = "0"; // lines read over HTTP to fill holes in the pushed sequence
@@ -391,23 +384,61 @@
     if (label) label.textContent = fmt(root.dataset.msgProgress, { done, total: states.length });
   }
 
-  function readerIsBusy() {
+  /* Page regions: the buttons, forms and texts that depend on the run's state ([data-region]), read again from
+   * the server after a change and swapped in place; the log panels and the reader's scroll position stay. A region
+   * holding the reader's focus or a half-filled form is left as it is, and the notice says so. */
+
+  let refreshing = false;
+  let refreshAgain = false;
+
+  function regionIsBusy(region) {
     const active = document.activeElement;
-    if (active && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName) && active.type !== "checkbox") return true;
-    if (active && active.type === "checkbox" && active.form) return true; // ticking a checklist
-    return [...panels.values()].some((p) => !following(p) || p.query || p.detached);
+    if (active && region.contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName)) return true;
+    const filled = (el) => (el.type === "checkbox" ? el.checked : el.type !== "hidden" && el.value !== "");
+    return [...region.querySelectorAll("input, textarea")].some(filled); // a half-filled form stays
+  }
+
+  async function refreshRegions() {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      const response = await fetch(root.dataset.pageUrl || window.location.pathname, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok || response.redirected) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      let kept = false;
+      fresh.querySelectorAll("[data-region]").forEach((incoming) => {
+        const current = document.querySelector(`[data-region="${incoming.dataset.region}"]`);
+        if (!current) return;
+        if (regionIsBusy(current)) {
+          kept = true;
+          return;
+        }
+        current.replaceWith(document.importNode(incoming, true));
+      });
+      if (notice) notice.hidden = !kept;
+      root.dataset.refreshed = String(parseInt(root.dataset.refreshed || "0", 10) + 1);
+      progress();
+    } catch (error) {
+      console.error("run page:", error);
+    } finally {
+      refreshing = false;
+      if (refreshAgain) {
+        refreshAgain = false;
+        changed();
+      }
+    }
   }
 
   function changed() {
-    // Buttons and forms depend on the new state: reload, unless that would disturb someone reading or typing.
-    clearTimeout(changeTimer);
-    changeTimer = setTimeout(() => {
-      if (readerIsBusy()) {
-        if (notice) notice.hidden = false;
-      } else {
-        window.location.reload();
-      }
-    }, 400);
+    // At once, not on a timer: a page in a background tab has its timers slowed to a minute, its socket not.
+    // Changes that arrive while a read is under way are gathered into one more read (refreshAgain).
+    refreshRegions();
   }
 
   function state(m) {
@@ -422,7 +453,7 @@
       }
       ticks();
       progress();
-      if (before !== m.state && NEEDS_PERSON.has(m.state)) changed();
+      if (before !== m.state) changed();
     } else if (m.type === "run") {
       const el = document.querySelector("[data-run-state]");
       if (!el || el.dataset.state === m.state) return;

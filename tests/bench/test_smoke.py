@@ -49,6 +49,7 @@ def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
         "concurrency",
         "big_step",
         "reports",
+        "pages",
     }
     assert {"nproc", "cpu_model", "python"} <= set(smoke["machine"])
     t = f["throughput"]
@@ -70,6 +71,10 @@ def test_every_figure_is_measured_with_its_baseline_and_ratio(smoke):
     assert c["runs"] == smoke["sizes"]["concurrent_runs"]
     assert c["all_runs_succeeded"] and c["all_lines_stored"] and not c["errors"]
     assert c["run_page_ms"]["p95"] and c["log_api_ms"]["p95"] and c["run_page_ratio_vs_idle"]
+    pages = f["pages"]
+    assert pages["runs_in_progress"] == smoke["sizes"]["pages_runs"] and not pages["errors"]
+    assert set(pages["busy_ms"]) == set(pages["idle_ms"]) >= {"home", "runs_list", "run_page", "plan_page"}
+    assert all(v["p95"] is not None for v in pages["busy_ms"].values())
 
 
 def test_each_viewer_got_every_line_once_and_in_order(smoke):

@@ -1,7 +1,14 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real Daphne serving the whole ASGI app."""
 
+import json
+import os
+import re
+from pathlib import Path
+
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from channels.testing import ChannelsLiveServerTestCase
+from django.conf import settings
 from playwright.sync_api import sync_playwright
 
 from tests.factories import PASSWORD
@@ -17,6 +24,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+BLOCKING = ("serious", "critical")  # axe-core impacts a page may not have
+
+
+def artefacts_dir(test_id: str) -> Path:
+    """Where a browser test leaves its screenshots and axe reports: PORTAL_TEST_ARTEFACTS, or var/test-artefacts."""
+    root = Path(os.environ.get("PORTAL_TEST_ARTEFACTS") or settings.VAR_DIR / "test-artefacts")
+    folder = root / re.sub(r"[^\w.-]+", "_", test_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.mark.browser
@@ -53,3 +71,26 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         page.locator("button[type=submit].primary").click()
         page.wait_for_load_state()
         return page
+
+    @property
+    def artefacts(self) -> Path:
+        return artefacts_dir(self.id())
+
+    def shot(self, page, name: str, *, full_page: bool = True) -> Path:
+        """A screenshot into the test's artefacts folder (the whole page unless told otherwise)."""
+        path = self.artefacts / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
+        return path
+
+    def assert_accessible(self, page, name: str) -> None:
+        """axe-core (the copy bundled with axe-playwright-python, injected from a local file) finds no serious or
+        critical violation; the full report goes to the artefacts folder."""
+        results = Axe().run(page)
+        violations = results.response.get("violations", [])
+        (self.artefacts / f"axe-{name}.json").write_text(json.dumps(violations, indent=2, ensure_ascii=False))
+        blocking = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+            for v in violations
+            if v.get("impact") in BLOCKING
+        ]
+        assert not blocking, f"{name}: axe-core finds\n" + "\n".join(blocking)

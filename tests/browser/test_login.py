@@ -6,10 +6,12 @@ from tests.factories import MasterFactory, MembershipFactory, UserFactory
 
 
 class LogInTest(BrowserTestCase):
-    def test_an_operator_logs_in_and_sees_the_domain_list_in_japanese(self):
+    def test_an_operator_logs_in_to_the_home_page_and_finds_the_domain_list_in_japanese(self):
         master = MasterFactory(name="gmaxmaster")
         MembershipFactory(domain=master.domain, user=UserFactory(username="operator"), role=DomainRoleName.OPERATOR)
         page = self.log_in("operator")
+        expect(page.get_by_role("heading", name="いまの状況")).to_be_visible()  # the home page
+        page.get_by_test_id("nav-domains").click()
         expect(page.get_by_role("heading", name="アドレス管理ドメイン")).to_be_visible()
         expect(page.get_by_test_id("domain-list")).to_contain_text(master.domain.name)
         page.get_by_role("link", name=master.domain.name).click()

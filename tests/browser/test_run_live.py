@@ -154,16 +154,18 @@ class RunLivePageTest(BrowserTestCase):
         numbers = [int(r[0]) for r in rows]
         assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
 
-        # The run ends while the operator is searching step two's log: the page does not reload under them,
-        # it says the run changed; the reload then shows the new state with the whole log of both steps.
+        # The run ends while the operator is searching step two's log: the page does not reload under them; its
+        # buttons and summary follow the new state in place, the search stays, and a reload shows the same.
         page.locator(f'[data-log-search="{two.pk}"]').fill("done")
         self.open_gate("c")
         expect(self.panel(page, two)).to_contain_text("step two done")
         expect(page.get_by_test_id("run-state")).to_have_text("Completed")
         expect(page.get_by_test_id("run-progress")).to_contain_text("2 of 2 steps done")
-        expect(page.get_by_test_id("change-notice")).to_be_visible()
+        expect(page.get_by_test_id("run-actions")).not_to_contain_text("Abort run")  # the buttons follow the state
+        expect(page.locator(f'[data-log-search="{two.pk}"]')).to_have_value("done")  # the reader's search stays
+        expect(page.get_by_test_id("change-notice")).to_be_hidden()
         assert page.evaluate("window.sameDocument") is True
-        page.get_by_test_id("change-notice").get_by_role("link", name="Reload").click()
+        page.get_by_test_id("crumbs").get_by_role("link", name=f"Run #{run.pk}").click()
         page.wait_for_function("() => window.sameDocument === undefined")
         expect(page.get_by_test_id("run-state")).to_have_text("Completed")
         expect(self.panel(page, two)).to_contain_text("step two done")

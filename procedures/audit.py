@@ -1,0 +1,99 @@
+"""The run's record (``RunEvent``) told as sentences in the reader's language: who did what, when, from where.
+
+The stored event keeps its codes (``claim``, ``signoff_approve``) and the worker's id; the page shows a sentence
+and keeps the codes for support in a details view. An action without its own sentence (a newer one) still
+reads as "who: from → to", never as a blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from procedures.choices import RunState, StepState, WaitReason
+
+# {who}: the person (or "the portal"), {step}: "step 12 (A-24)"; each a whole sentence for the translators.
+SENTENCES = {
+    ("plan", False): gettext_lazy("{who} planned the run."),
+    ("approve", False): gettext_lazy("{who} approved the plan."),
+    ("start", False): gettext_lazy("{who} started the run."),
+    ("start", True): gettext_lazy("{who} started {step}."),
+    ("retry", True): gettext_lazy("{who} started {step} again."),
+    ("claim", True): gettext_lazy("A portal worker took {step} to run it."),
+    ("finish", True): gettext_lazy("The portal ran {step}: {target}."),
+    ("interrupt", True): gettext_lazy("The portal marked {step} interrupted: its worker stopped reporting."),
+    ("ask_confirmation", True): gettext_lazy("The portal asked an operator to confirm {step}."),
+    ("tick", True): gettext_lazy("{who} ticked an item of {step}."),
+    ("screenshot", True): gettext_lazy("{who} attached a screenshot to {step}."),
+    ("confirm", True): gettext_lazy("{who} confirmed {step}."),
+    ("signoff_approve", True): gettext_lazy("{who} signed off {step}."),
+    ("signoff_reject", True): gettext_lazy("{who} rejected {step}."),
+    ("request_skip", True): gettext_lazy("{who} asked to skip {step}."),
+    ("request_done", True): gettext_lazy("{who} asked to count {step} as done."),
+    ("skip", True): gettext_lazy("{who} countersigned: {step} is skipped."),
+    ("done", True): gettext_lazy("{who} countersigned: {step} counts as done."),
+    ("abort_requested", True): gettext_lazy("{who} asked to abort the run while {step} was running."),
+    ("abort", False): gettext_lazy("{who} aborted the run."),
+    ("wait", False): gettext_lazy("The run waits: {target}."),
+    ("resume", False): gettext_lazy("{who} continued the run."),
+    ("complete", False): gettext_lazy("The run completed: every step is done."),
+    ("sign_off", False): gettext_lazy("{who} signed off the run."),
+}
+FALLBACK = gettext_lazy("{who}: {action}, {source} → {target}.")
+
+
+@dataclass(frozen=True)
+class Entry:
+    event: object
+    sentence: str
+    who: str  # the person, or "the portal"
+    is_person: bool
+    worker: str  # the worker or reaper label, for the details view only
+
+
+def _state_label(value: str) -> str:
+    for choices in (StepState, RunState):
+        if value in choices.values:
+            return str(choices(value).label)
+    return value or "—"
+
+
+def step_words(step, planned: dict | None = None) -> str:
+    ids = " ".join((planned or {}).get("seed_ids") or ())
+    if ids:
+        return _("step %(n)s (%(ids)s)") % {"n": step.position, "ids": ids}
+    return _("step %(n)s") % {"n": step.position}
+
+
+def describe(event, planned_steps: list | None = None) -> Entry:
+    """One event as a sentence; ``planned_steps`` (the plan snapshot's steps) give the source's IDs."""
+    person = bool(event.actor_id)
+    who = event.actor.get_username() if person else _("The portal")
+    worker = "" if person else (event.actor_label or "")
+    step = event.step if event.step_id else None
+    planned = None
+    if step is not None and planned_steps and 0 < step.position <= len(planned_steps):
+        planned = planned_steps[step.position - 1]
+    template = SENTENCES.get((event.action, step is not None)) or SENTENCES.get((event.action, False)) or FALLBACK
+    target = _state_label(event.target)
+    if event.action == "wait":
+        target = _wait_words(event) or target
+    sentence = str(template).format(
+        who=who,
+        step=step_words(step, planned) if step is not None else "",
+        target=target,
+        source=_state_label(event.source),
+        action=event.action,
+    )
+    return Entry(event=event, sentence=sentence, who=who, is_person=person, worker=worker)
+
+
+def _wait_words(event) -> str:
+    reason = (event.details or {}).get("wait_reason", "")
+    return str(WaitReason(reason).label) if reason in WaitReason.values and reason else ""
+
+
+def trail(events, planned_steps: list | None = None) -> list[Entry]:
+    return [describe(event, planned_steps) for event in events]
