@@ -81,10 +81,10 @@ def test_a_refusal_shows_the_portals_own_403(language, admin_user):
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_a_crash_shows_the_portals_own_500_without_a_traceback(language, monkeypatch):
-    def crash(self):
+    def crash(self, request):
         raise RuntimeError("secret detail of the crash")
 
-    monkeypatch.setattr(RunListView, "get_queryset", crash)
+    monkeypatch.setattr(RunListView, "get", crash)
     response = client_in(language, member()).get(reverse("procedures:run-list"))
     html = response.content.decode()
     assert response.status_code == 500 and TITLES[language][500] in html

@@ -235,7 +235,15 @@ class LogPageSerializer(serializers.Serializer):
     finished = serializers.BooleanField(help_text="The run has ended: once you have read to last_seq, that is all.")
 
 
+# The largest integer either database stores: a bigger ``after`` or ``step`` is a 400, not an overflow in the query.
+LARGEST_STORED = 2**63 - 1
+
+
 class LogQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(required=False, default=0, min_value=0, help_text="The last seq you have.")
+    after = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=LARGEST_STORED, help_text="The last seq you have."
+    )
     limit = serializers.IntegerField(required=False, default=1000, min_value=1, max_value=5000)
-    step = serializers.IntegerField(required=False, min_value=1, help_text="Only this step's lines.")
+    step = serializers.IntegerField(
+        required=False, min_value=1, max_value=LARGEST_STORED, help_text="Only this step's lines."
+    )

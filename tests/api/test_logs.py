@@ -50,7 +50,17 @@ def test_finished_says_the_run_ended(logged):
     assert api_client(w.viewer).get(f"/api/runs/{run.pk}/log/").json()["finished"] is True
 
 
-@pytest.mark.parametrize(("param", "value"), [("after", "x"), ("after", "-1"), ("limit", "0"), ("limit", "99999")])
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("after", "x"),
+        ("after", "-1"),
+        ("limit", "0"),
+        ("limit", "99999"),
+        ("after", str(2**70)),
+        ("step", str(2**70)),  # past what the database stores: not an overflow (500)
+    ],
+)
 def test_a_malformed_parameter_is_a_400_naming_it(logged, param, value):
     w, run, _a, _b = logged
     answer = api_client(w.viewer).get(f"/api/runs/{run.pk}/log/", {param: value})
