@@ -3,6 +3,7 @@
 import django_filters
 
 from clusters.models import AddressDomain, Cluster, GroupmaxServer, Node
+from portal.api.filters import IdFilter
 
 
 class DomainFilter(django_filters.FilterSet):
@@ -18,7 +19,7 @@ class ServerFilter(django_filters.FilterSet):
 
 
 class ClusterFilter(django_filters.FilterSet):
-    domain = django_filters.NumberFilter(field_name="server__domain", label="domain")
+    domain = IdFilter(field_name="server__domain", label="domain")
 
     class Meta:
         model = Cluster

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clusters.models import Cluster
+from portal.api.filters import LARGEST_STORED
 from procedures import services
 from procedures.catalog import PROCEDURES
 from procedures.models import ProcedureRun, StepRun
@@ -233,10 +234,6 @@ class LogPageSerializer(serializers.Serializer):
     lines = LogLineSerializer(many=True)
     last_seq = serializers.IntegerField(help_text="The run's last stored line so far.")
     finished = serializers.BooleanField(help_text="The run has ended: once you have read to last_seq, that is all.")
-
-
-# The largest integer either database stores: a bigger ``after`` or ``step`` is a 400, not an overflow in the query.
-LARGEST_STORED = 2**63 - 1
 
 
 class LogQuerySerializer(serializers.Serializer):
