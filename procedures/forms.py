@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from procedures.catalog import PROCEDURES, CatalogError
 from procedures.catalog import commands as site_commands
 from procedures.catalog.options import OPERATOR_CHOICES
+from procedures.choices import FourEyesKind
 from procedures.models import SiteCommands
 from procedures.models.evidence import max_bytes
+from procedures.models.signoff import MAX_APPROVERS
 from procedures.texts import localised
 
 
@@ -124,3 +126,45 @@ class ConsoleConfirmForm(forms.Form):
             mb=round(max_bytes() / 1024 / 1024, 1)
         )
         self.fields["checked"].choices = [(i["key"], i["text"]) for i in self.items]
+
+
+class SignoffRulesForm(forms.Form):
+    """A domain's sign-off rules: per kind of four-eyes step the approvers required, per procedure whether a real
+    run needs a successful rehearsal first. The fields come from ``FourEyesKind`` and the catalog; the form checks
+    the range, ``procedures.signoff_rules`` checks every value again (and the domain's number of approvers)."""
+
+    def __init__(self, *args, quorums: dict[str, int], rehearsals: dict[str, bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in FourEyesKind.choices:
+            self.fields[self.quorum_name(kind)] = forms.IntegerField(
+                label=label,
+                min_value=1,
+                max_value=MAX_APPROVERS,
+                initial=quorums.get(kind, 1),
+                widget=forms.NumberInput(attrs={"min": 1, "max": MAX_APPROVERS, "inputmode": "numeric"}),
+            )
+        for code, procedure in PROCEDURES.items():
+            self.fields[self.rehearsal_name(code)] = forms.BooleanField(
+                label=localised(procedure.title), required=False, initial=rehearsals.get(code, False)
+            )
+
+    @staticmethod
+    def quorum_name(kind: str) -> str:
+        return f"quorum_{kind}"
+
+    @staticmethod
+    def rehearsal_name(code: str) -> str:
+        return f"rehearse_{code}"
+
+    def field_of(self, rule: str) -> str | None:
+        """The field of a rule (a kind or a procedure) a refusal names, None when it names none of them."""
+        for name in (self.quorum_name(rule), self.rehearsal_name(rule)):
+            if name in self.fields:
+                return name
+        return None
+
+    def quorums(self) -> dict[str, int]:
+        return {kind: self.cleaned_data[self.quorum_name(kind)] for kind in FourEyesKind.values}
+
+    def rehearsals(self) -> dict[str, bool]:
+        return {code: self.cleaned_data[self.rehearsal_name(code)] for code in PROCEDURES}

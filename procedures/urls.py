@@ -1,6 +1,6 @@
 from django.urls import path
 
-from procedures.views import console, duties, home, hostkeys, logs, plan, queue, reports, runs
+from procedures.views import console, duties, home, hostkeys, logs, plan, queue, reports, runs, signoff_rules
 
 app_name = "procedures"
 urlpatterns = [
@@ -30,6 +30,8 @@ urlpatterns = [
     path("domains/<int:pk>/mhs-nadr-cfg/", duties.DomainDutyView.as_view(), name="domain-duty"),
     path("domains/<int:pk>/mhs-nadr-cfg/outside/", duties.RecordOutsideView.as_view(), name="duty-record-outside"),
     path("duty-records/<int:pk>/decide/", duties.DecideOutsideView.as_view(), name="duty-record-decide"),
+    # The domain's sign-off rules (N of M approvers, rehearsal first): read by its people, set by its administrators
+    path("domains/<int:pk>/signoff-rules/", signoff_rules.SignoffRulesView.as_view(), name="signoff-rules"),
     # Reports per domain: the page, its exports (the same report object)
     path("reports/", reports.ReportIndexView.as_view(), name="report-index"),
     path("reports/domains/<int:pk>/", reports.DomainReportView.as_view(), name="report-domain"),

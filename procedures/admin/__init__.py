@@ -27,4 +27,4 @@ class SiteCommandsAdmin(SuperuserOnlyAdmin):
         return ", ".join(sorted(overrides)) or "—"
 
 
-from procedures.admin import runs  # noqa: F401, E402  (registers the runs' read-only admin)
+from procedures.admin import records, rules, runs  # noqa: F401, E402  (register the runs', records' and rules' admin)

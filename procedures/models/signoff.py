@@ -11,8 +11,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clusters.history import inventory_history
 from procedures.choices import FourEyesKind
 from procedures.querysets import AppendOnlyQuerySet
+
+# The most approvers a domain may ask for one kind of four-eyes step (the database refuses more, too).
+MAX_APPROVERS = 9
 
 
 class SignoffQuorum(models.Model):
@@ -25,13 +29,15 @@ class SignoffQuorum(models.Model):
     approvers = models.PositiveSmallIntegerField(
         _("approvers required"), default=1, help_text=_("Distinct approvers, none of whom did the work.")
     )
+    history = inventory_history()  # who changed the rule, when, from where, old -> new
 
     class Meta:
         verbose_name, verbose_name_plural = _("sign-off quorum"), _("sign-off quorums")
         constraints = (
             models.UniqueConstraint(fields=("domain", "kind"), name="%(app_label)s_%(class)s_one_per_kind"),
             models.CheckConstraint(
-                condition=Q(approvers__gte=1, approvers__lte=9), name="%(app_label)s_%(class)s_approvers_1_to_9"
+                condition=Q(approvers__gte=1, approvers__lte=MAX_APPROVERS),
+                name="%(app_label)s_%(class)s_approvers_1_to_9",
             ),
         )
 
@@ -46,6 +52,7 @@ class RehearsalRule(models.Model):
         "clusters.AddressDomain", on_delete=models.CASCADE, related_name="rehearsal_rules", verbose_name=_("domain")
     )
     procedure = models.CharField(_("procedure"), max_length=20)
+    history = inventory_history()  # who set or lifted the rule, when, from where
 
     class Meta:
         verbose_name, verbose_name_plural = _("rehearsal rule"), _("rehearsal rules")
