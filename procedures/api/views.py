@@ -14,10 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from procedures import services
+from procedures import actions, services
 from procedures.api import serializers as s
 from procedures.api.filters import RunFilter
-from procedures.choices import Resolution, RunState
+from procedures.choices import RunState
 from procedures.models import ProcedureRun, RunLogLine, StepRun
 from procedures.queue import queue_for
 
@@ -32,91 +32,19 @@ def _body(serializer_class, request) -> dict:
     return given.validated_data
 
 
-# name in the URL → (body, the service call, what the schema says). The page's buttons call the same functions.
-RUN_ACTIONS = {
-    "approve": (
-        s.NoteSerializer,
-        lambda pk, user, address, d: services.approve_run(pk, user=user, address=address, note=d["note"]),
-        "Approve the plan (an approver who did not plan it).",
-    ),
-    "start": (
-        s.EmptySerializer,
-        lambda pk, user, address, d: services.start_run(pk, user=user, address=address),
-        "Start an approved run: it takes its cluster and runs step 1.",
-    ),
-    "resume": (
-        s.EmptySerializer,
-        lambda pk, user, address, d: services.resume_run(pk, user=user, address=address),
-        "Continue a run that waits for an operator's go.",
-    ),
-    "abort": (
-        s.ReasonSerializer,
-        lambda pk, user, address, d: services.abort_run(pk, user=user, reason=d["reason"], address=address),
-        "Abort the run; a running command is stopped on its host first.",
-    ),
-    "close": (
-        s.NoteSerializer,
-        lambda pk, user, address, d: services.sign_off_run(pk, user=user, address=address, note=d["note"]),
-        "Sign the completed run off (an approver who did not work on it).",
-    ),
+# The shape of each action's body (procedures.actions names it), as the API checks and the schema shows it.
+BODIES = {
+    "empty": s.EmptySerializer,
+    "note": s.NoteSerializer,
+    "reason": s.ReasonSerializer,
+    "confirm": s.ConfirmSerializer,
+    "sign_off": s.SignOffSerializer,
+    "countersign": s.CountersignSerializer,
 }
 
-STEP_ACTIONS = {
-    "confirm": (
-        s.ConfirmSerializer,
-        lambda pk, user, address, d: services.confirm_step(
-            pk,
-            user=user,
-            ticked=[key for key, ticked in d["checklist"].items() if ticked],
-            note=d["note"],
-            address=address,
-        ),
-        "Confirm a console step (or an executed step's output): every checklist item ticked.",
-    ),
-    "sign-off": (
-        s.SignOffSerializer,
-        lambda pk, user, address, d: services.sign_off_step(
-            pk, user=user, verdict=d["verdict"], note=d["note"], address=address
-        ),
-        "Sign a four-eyes step off: approve, or reject with a note (not who did the step).",
-    ),
-    "approve": (
-        s.SignOffSerializer,
-        lambda pk, user, address, d: services.approve_step(
-            pk, user=user, verdict=d["verdict"], note=d["note"], address=address
-        ),
-        "Approve a four-eyes step's exact commands and hosts before anything is sent (or reject with a note).",
-    ),
-    "countersign": (
-        s.CountersignSerializer,
-        lambda pk, user, address, d: services.countersign(pk, user=user, request=d["request"], address=address),
-        "Countersign the requested skip or mark-done you read, named by its number (a second person).",
-    ),
-    "retry": (
-        s.EmptySerializer,
-        lambda pk, user, address, d: services.retry_step(pk, user=user, address=address),
-        "Run a failed or interrupted step again.",
-    ),
-    "skip": (
-        s.ReasonSerializer,
-        lambda pk, user, address, d: services.request_resolution(
-            pk, user=user, resolution=Resolution.SKIP, reason=d["reason"], address=address
-        ),
-        "Ask to skip the step; a second person countersigns it.",
-    ),
-    "mark-done": (
-        s.ReasonSerializer,
-        lambda pk, user, address, d: services.request_resolution(
-            pk, user=user, resolution=Resolution.DONE, reason=d["reason"], address=address
-        ),
-        "Ask to count a failed step done by hand; a second person countersigns it.",
-    ),
-    "abort": (
-        s.ReasonSerializer,
-        lambda pk, user, address, d: services.abort_step(pk, user=user, reason=d["reason"], address=address),
-        "Stop the running step's command on its host; the run then waits.",
-    ),
-}
+# name in the URL → (body, the service call, what the schema says): the run page's table (procedures.actions).
+RUN_ACTIONS = {name: (BODIES[a.body], a.call, a.summary) for name, a in actions.in_api(actions.RUN_ACTIONS).items()}
+STEP_ACTIONS = {name: (BODIES[a.body], a.call, a.summary) for name, a in actions.in_api(actions.STEP_ACTIONS).items()}
 
 
 def _action(name: str, body, call, summary: str, answer, tag: str):

@@ -9,7 +9,7 @@ from django.core.paginator import InvalidPage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _  # lazy: RUN_ACTIONS and STEP_ACTIONS are built at import
+from django.utils.translation import gettext as _
 from django.views import View
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from django_tables2 import RequestConfig
@@ -17,7 +17,7 @@ from django_tables2 import RequestConfig
 from clusters.models import Cluster
 from portal.errors import PortalError, whole_number
 from portal.middleware import client_address
-from procedures import audit, rehearsal, services
+from procedures import actions, audit, rehearsal, services
 from procedures.choices import RUN_COLOURS, STEP_COLOURS, Resolution, RunState, StepState, Verdict
 from procedures.filters import RunFilter
 from procedures.forms import PlanForm
@@ -235,75 +235,9 @@ class RunDetailView(View):
         )
 
 
-RUN_ACTIONS = {
-    "approve": (
-        lambda run, user, address, form: services.approve_run(
-            run, user=user, address=address, note=form.get("note", "")
-        ),
-        _("Run approved."),
-    ),
-    "start": (lambda run, user, address, form: services.start_run(run, user=user, address=address), _("Run started.")),
-    "resume": (
-        lambda run, user, address, form: services.resume_run(run, user=user, address=address),
-        _("Run continued."),
-    ),
-    "abort": (
-        lambda run, user, address, form: services.abort_run(
-            run, user=user, reason=form.get("reason", ""), address=address
-        ),
-        _("Abort requested; a running command is stopped on its host first."),
-    ),
-    "sign-off": (
-        lambda run, user, address, form: services.sign_off_run(
-            run, user=user, address=address, note=form.get("note", "")
-        ),
-        _("Run signed off."),
-    ),
-}
-
-STEP_ACTIONS = {
-    "retry": (
-        lambda step, user, address, form: services.retry_step(step, user=user, address=address),
-        _("Step started again."),
-    ),
-    "abort": (
-        lambda step, user, address, form: services.abort_step(
-            step, user=user, reason=form.get("reason", ""), address=address
-        ),
-        _("Abort requested; the command's process group is stopped on its host."),
-    ),
-    "request-skip": (
-        lambda step, user, address, form: services.request_resolution(
-            step, user=user, resolution=Resolution.SKIP, reason=form.get("reason", ""), address=address
-        ),
-        _("Skip requested; a second person countersigns it."),
-    ),
-    "request-done": (
-        lambda step, user, address, form: services.request_resolution(
-            step, user=user, resolution=Resolution.DONE, reason=form.get("reason", ""), address=address
-        ),
-        _("Asked to count the step done; a second person countersigns it."),
-    ),
-    "countersign": (
-        lambda step, user, address, form: services.countersign(
-            step, user=user, request=form.get("request"), address=address
-        ),
-        _("Countersigned."),
-    ),
-    "approve": (
-        lambda step, user, address, form: services.approve_step(
-            step, user=user, verdict=form.get("verdict", ""), note=form.get("note", ""), address=address
-        ),
-        _("Decision recorded; an approved command is sent now."),
-    ),
-    # "confirm" has its own view with the screenshot upload: ConsoleConfirmView in views/console.py
-    "sign-off": (
-        lambda step, user, address, form: services.sign_off_step(
-            step, user=user, verdict=form.get("verdict", Verdict.APPROVE), note=form.get("note", ""), address=address
-        ),
-        _("Sign-off recorded."),
-    ),
-}
+# The run page's buttons, by their name in the URL: the same table as the API's (procedures.actions).
+RUN_ACTIONS = actions.on_pages(actions.RUN_ACTIONS)
+STEP_ACTIONS = actions.on_pages(actions.STEP_ACTIONS)
 
 
 class RunActionView(View):
@@ -311,9 +245,13 @@ class RunActionView(View):
         run = _visible_run(request, pk)
         if action not in RUN_ACTIONS:
             raise Http404
-        call, done = RUN_ACTIONS[action]
+        act = RUN_ACTIONS[action]
         return _act(
-            request, run, lambda: call(run.pk, request.user, client_address(request), request.POST), done, "run-actions"
+            request,
+            run,
+            lambda: act.call(run.pk, request.user, client_address(request), request.POST),
+            act.done,
+            "run-actions",
         )
 
 
@@ -322,11 +260,11 @@ class StepActionView(View):
         step = get_object_or_404(StepRun.objects.visible_to(request.user).select_related("run"), pk=pk)
         if action not in STEP_ACTIONS:
             raise Http404
-        call, done = STEP_ACTIONS[action]
+        act = STEP_ACTIONS[action]
         return _act(
             request,
             step.run,
-            lambda: call(step.pk, request.user, client_address(request), request.POST),
-            done,
+            lambda: act.call(step.pk, request.user, client_address(request), request.POST),
+            act.done,
             step_anchor(step),
         )
