@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from clusters.choices import DomainRoleName
@@ -92,8 +92,8 @@ def _place_label(server: GroupmaxServer, node: Node | None) -> str:
 def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
     """Every mail server of ``domain`` with, per place, what the portal and signed-off outside records say.
 
-    Five queries whatever the number of servers and runs: the mail servers, their nodes, the newest successful
-    result per place (grouped in SQL), those results with their runs, and the outside records.
+    Four queries whatever the number of servers and runs: the mail servers, their nodes, the newest successful
+    result per place with its run (a subquery per place), and the outside records.
     """
     servers = list(domain.servers.mail_servers().select_related("cluster"))
     nodes: dict[int, list[Node]] = {}
@@ -110,14 +110,17 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
         else:
             duty.places.append(by_server.setdefault(server.pk, PlaceDuty(_place_label(server, None))))
         duties.append(duty)
-    newest = (
-        StepHostResult.objects.filter(MHS_STEP_KEYS, state=HostState.SUCCEEDED)
-        .filter(Q(server__in=list(by_server)) | Q(node__in=list(by_node)))
-        .values("node_id", "server_id")
-        .annotate(last=Max("pk"))
-        .values_list("last", flat=True)
+    # The newest successful result per place, as a subquery per node or server that walks its results from the
+    # newest and stops at the first that fits, rather than grouping every result of the domain's mail servers.
+    succeeded = StepHostResult.objects.filter(MHS_STEP_KEYS, state=HostState.SUCCEEDED).order_by("-pk").values("pk")
+    at_nodes = Node.objects.filter(pk__in=list(by_node)).values(
+        last=Subquery(succeeded.filter(node=OuterRef("pk"))[:1])
     )
-    for result in StepHostResult.objects.filter(pk__in=list(newest)).select_related("step__run"):
+    at_servers = GroupmaxServer.objects.filter(pk__in=list(by_server)).values(
+        last=Subquery(succeeded.filter(server=OuterRef("pk"), node=None)[:1])
+    )
+    results = StepHostResult.objects.filter(Q(pk__in=at_nodes) | Q(pk__in=at_servers))
+    for result in results.select_related("step__run"):
         place = by_node.get(result.node_id) if result.node_id else by_server.get(result.server_id)
         if place is not None and (place.portal is None or result.pk > place.portal.pk):
             place.portal = result

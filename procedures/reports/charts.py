@@ -21,9 +21,12 @@ STYLE = Style(
 )
 
 
-def durations_svg(points) -> str:
-    """Mean minutes per procedure and week (``DurationPoint`` rows); a note instead of axes when there are none."""
-    weeks = sorted({p.week for p in points})
+def durations_svg(summary, bucket: str = "week") -> str:
+    """Mean minutes per procedure and week or month, from the report's summary rows (``SummaryRow``: already
+    grouped by the database, a few dozen points whatever the number of runs); a note instead of axes when no
+    run finished."""
+    points = [row for row in summary if row.mean_minutes is not None]
+    starts = sorted({row.start for row in points})
     chart = pygal.Line(
         style=STYLE,
         js=[],  # no script: the SVG is shown as an image on the page and in the PDF
@@ -32,20 +35,20 @@ def durations_svg(points) -> str:
         show_dots=True,
         dots_size=3,
         x_label_rotation=30,
-        show_minor_x_labels=len(weeks) <= 16,
+        show_minor_x_labels=len(starts) <= 16,
         x_labels_major_count=12,
         truncate_legend=-1,
         legend_at_bottom=True,
         no_data_text=_("No finished run in this period"),
-        y_title=_("minutes (mean per week)"),
+        y_title=_("minutes (mean per week)") if bucket == "week" else _("minutes (mean per month)"),
         disable_xml_declaration=True,
     )
-    chart.x_labels = [w.isoformat() for w in weeks]
+    chart.x_labels = [s.isoformat() if bucket == "week" else s.strftime("%Y-%m") for s in starts]
     series: dict[str, dict] = {}
-    for p in points:
-        series.setdefault(p.procedure, {})[p.week] = p.mean_minutes
-    for procedure, by_week in sorted(series.items()):
-        chart.add(procedure, [by_week.get(w) for w in weeks], allow_interruptions=True)
+    for row in points:
+        series.setdefault(row.procedure, {})[row.start] = row.mean_minutes
+    for procedure, by_start in sorted(series.items()):
+        chart.add(procedure, [by_start.get(s) for s in starts], allow_interruptions=True)
     return chart.render(is_unicode=True)
 
 

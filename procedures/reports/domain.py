@@ -2,9 +2,12 @@
 
 ``build_domain_report(domain, user, query)`` returns a ``DomainReport`` of dataclasses (``as_dict()`` gives
 JSON-able data). It reads a constant number of queries whatever the number of servers and runs (the test
-asserts the count): per-cluster "newest" facts come from subqueries, lists from one query each, and the run
-history is counted and charted over the whole period while only ``query.run_limit`` rows are built (the CSV
-asks for all of them).
+asserts the count) and none of them reads every run of the period row by row: the "newest" facts per server or
+node are correlated subqueries that stop at the first row (the newest row is the highest key: runs, results and
+log lines are only ever appended), the run history is counted and charted from one grouped query per procedure,
+state and week or month (``summary``, read from the index ``procedures_run_cluster_period`` alone), and only
+``query.run_limit`` run rows and ``query.replication_limit`` nxsrepstat results are built (the CSV asks for all
+of them; the page and the PDF say how many they show).
 
 Nothing secret is read: no credential, key path or host key of the inventory, and log text only from
 ``nxsrepstat`` and the package checks, which the log writer already masked.
@@ -18,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.http import QueryDict
@@ -38,8 +41,11 @@ from procedures.reports.replication import ReplicationState, last_state_per_serv
 from procedures.texts import localised, render_message
 
 DEFAULT_DAYS = 90
-PAGE_RUNS = 50  # run rows built for the page and the PDF; the counts and the chart cover the whole period
+PAGE_RUNS = 50  # run rows built for the page; the counts, the chart and the summary cover the whole period
 PAGE_REPLICATION = 30
+PDF_RUNS = 20  # the PDF lists fewer (WeasyPrint's layout time grows with every table row); the CSV holds all
+PDF_REPLICATION = 10
+WEEKLY_UP_TO_DAYS = 183  # a longer period is summarised per month, a shorter one per week
 DEVIATION_ACTIONS = ("retry", "skip", "done", "interrupt", "abort", "signoff_reject")
 VIEW_HOST_PREFIX = PACKAGE_VIEW_HOST.split("{", 1)[0]
 PACKAGE_OWNER_LABEL = ": node running package "  # catalog.render.server_ref's label of a resolved host
@@ -87,6 +93,24 @@ class ReportQuery:
         if cluster and not cluster.isdigit():
             raise BadReportParameter(name="cluster", problem=_("a cluster is given by its number."))
         return cls(since, until, procedure, state, int(cluster) if cluster else None, **limits)
+
+    @property
+    def bucket(self) -> str:
+        """How the run history is summarised: ``week`` (from Monday) or ``month``."""
+        return "week" if (self.until - self.since).days < WEEKLY_UP_TO_DAYS else "month"
+
+    def buckets(self) -> list[tuple[dt.date, dt.date]]:
+        """The period cut into weeks or months: (first day, last day), both included, in the site's dates."""
+        result, first = [], self.since
+        while first <= self.until:
+            if self.bucket == "week":
+                following = first + dt.timedelta(days=7 - first.weekday())
+            else:
+                following = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            last = min(following - dt.timedelta(days=1), self.until)
+            result.append((first, last))
+            first = last + dt.timedelta(days=1)
+        return result
 
     def as_params(self) -> dict:
         params = {"since": self.since.isoformat(), "until": self.until.isoformat()}
@@ -209,11 +233,16 @@ class RunRow:
 
 
 @dataclass
-class DurationPoint:
+class SummaryRow:
+    """The runs of one procedure planned in one week or month of the period (the chart reads the same rows)."""
+
     procedure: str
-    week: dt.date
+    start: dt.date
+    end: dt.date  # last day, included
     runs: int
-    mean_minutes: float
+    by_state: dict[str, int]
+    finished: int  # runs with a start and an end: the mean is over these
+    mean_minutes: float | None
 
 
 @dataclass
@@ -235,7 +264,8 @@ class DomainReport:
     runs_total: int
     runs_by_state: dict[str, int]
     runs: list[RunRow]
-    durations: list[DurationPoint]
+    bucket: str  # "week" or "month": what a summary row covers
+    summary: list[SummaryRow]
 
     @property
     def duty_missing(self) -> list[DutyRow]:
@@ -251,6 +281,32 @@ class DomainReport:
     @property
     def runs_truncated(self) -> bool:
         return len(self.runs) < self.runs_total
+
+    def servers_first(self) -> list[ServerRow]:
+        """The servers, those to look at first (a flagged mail server, a last run aborted, a cluster no run
+        checked) ahead of the others, each group in the report's order: the PDF lists the first ones in full."""
+        flagged = {row.server_id for row in self.duty if not row.on_record}
+
+        def look(s: ServerRow) -> bool:
+            aborted = s.last_run is not None and s.last_run.state == RunState.ABORTED
+            return s.id in flagged or aborted or (s.clustered and s.package_seen_at is None)
+
+        return sorted(self.servers, key=lambda s: not look(s))
+
+    @property
+    def summary_lines(self) -> list[dict]:
+        """The summary as the PDF and the page show it: one line per week or month, a cell per procedure."""
+        procedures = sorted({row.procedure for row in self.summary})
+        lines: dict[dt.date, dict] = {}
+        for row in self.summary:
+            line = lines.setdefault(row.start, {"start": row.start, "end": row.end, "runs": 0, "cells": {}})
+            line["runs"] += row.runs
+            line["cells"][row.procedure] = row
+        return [{**line, "cells": [line["cells"].get(p) for p in procedures]} for _start, line in sorted(lines.items())]
+
+    @property
+    def summary_procedures(self) -> list[str]:
+        return sorted({row.procedure for row in self.summary})
 
     def as_dict(self) -> dict:
         """JSON-able: dates and times as ISO 8601 strings, the derived facts included."""
@@ -290,9 +346,8 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
     if not AddressDomain.objects.visible_to(user).filter(pk=domain.pk).exists():
         raise NotAllowed(domain=domain.name)
     start, end = period_bounds(domain, query)
-    runs = ProcedureRun.objects.filter(cluster__server__domain=domain)
-    in_period = runs.filter(created_at__gte=start, created_at__lt=end)
-    servers = _servers(domain, runs)
+    in_period = ProcedureRun.objects.filter(cluster__server__domain=domain, created_at__gte=start, created_at__lt=end)
+    servers = _servers(domain)
     duty = _duty(domain)
     replication = _replication(domain, start, end, query.replication_limit)
     address_servers = [s.name for s in servers if s.role == ServerRole.ADDRESS]
@@ -304,7 +359,11 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
         filtered = filtered.filter(state=query.state)
     if query.cluster_id:
         filtered = filtered.filter(cluster_id=query.cluster_id)
-    by_state = dict(filtered.order_by().values_list("state").annotate(n=Count("pk")))
+    summary = _summary(filtered, domain, query)
+    by_state: dict[str, int] = {}
+    for row in summary:
+        for state, n in row.by_state.items():
+            by_state[state] = by_state.get(state, 0) + n
     report = DomainReport(
         domain_id=domain.pk,
         domain=domain.name,
@@ -324,52 +383,65 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
             for name, row in last.items()
         ],
         runs_total=sum(by_state.values()),
-        runs_by_state=by_state,
+        runs_by_state=dict(sorted(by_state.items())),
         runs=_run_rows(filtered, query.run_limit),
-        durations=_durations(filtered),
+        bucket=query.bucket,
+        summary=summary,
     )
     return redact_all(report)
 
 
-def _servers(domain: AddressDomain, runs) -> list[ServerRow]:
-    """Servers with their nodes, their newest run and the newest package check: six queries, the "newest" ones
-    grouped in SQL (the newest row is the highest key: runs and log lines are only ever appended)."""
-    rows = list(GroupmaxServer.objects.filter(domain=domain).select_related("cluster").order_by("-role", "name"))
-    nodes = defaultdict(list)
-    for cluster_id, host_name in (
-        Node.objects.filter(cluster__server__domain=domain).order_by("position").values_list("cluster_id", "host_name")
-    ):
+def _servers(domain: AddressDomain) -> list[ServerRow]:
+    """Servers with their nodes, their newest run and the newest package check: five queries.
+
+    The newest run of a cluster and the newest package check of a node are correlated subqueries that walk an
+    index from its newest row and stop at the first one that fits (one seek per server or node), rather than
+    grouping every run and every log line of the domain."""
+    newest_run = ProcedureRun.objects.filter(cluster=OuterRef("cluster_id")).order_by("-pk").values("pk")[:1]
+    rows = list(
+        GroupmaxServer.objects.filter(domain=domain)
+        .select_related("cluster")
+        .annotate(newest_run=Subquery(newest_run))
+        .order_by("-role", "name")
+    )
+    # The engine logs its package check under "cmviewcl@<node>" in the steps whose host it resolves to the node
+    # running the package ("…: node running package …"); the package's own line names the AUTO_RUN setting.
+    newest_check = (
+        StepHostResult.objects.filter(node=OuterRef("pk"), host_label__contains=PACKAGE_OWNER_LABEL)
+        .order_by("-pk")
+        .values("step_id")[:1]
+    )
+    nodes, cluster_of_node, checked_steps = defaultdict(list), {}, set()
+    node_rows = (
+        Node.objects.filter(cluster__server__domain=domain)
+        .annotate(checked_step=Subquery(newest_check))
+        .order_by("position")
+        .values_list("cluster_id", "host_name", "checked_step")
+    )
+    for cluster_id, host_name, checked_step in node_rows:
         nodes[cluster_id].append(host_name)
-    newest_run = dict(runs.order_by().values_list("cluster_id").annotate(last=Max("pk")))
+        cluster_of_node[PACKAGE_VIEW_HOST.format(node=host_name)] = cluster_id
+        if checked_step:
+            checked_steps.add(checked_step)
     newest_standalone = dict(
         StepHostResult.objects.filter(server__domain=domain, server__cluster=None)
         .order_by()
         .values_list("server_id")
         .annotate(last=Max("step__run_id"))
     )
-    # The engine logs its package check under "cmviewcl@<node>" in the steps whose host it resolves to the node
-    # running the package ("…: node running package …"); the package's own line names the AUTO_RUN setting.
-    checked_steps = StepHostResult.objects.filter(
-        node__cluster__server__domain=domain, host_label__contains=PACKAGE_OWNER_LABEL
-    ).values("step_id")
-    newest_view = dict(
-        RunLogLine.objects.filter(step_id__in=checked_steps, host__startswith=VIEW_HOST_PREFIX)
-        .filter(Q(text__contains=" enabled ") | Q(text__contains=" disabled "))
-        .order_by()
-        .values_list("host")
-        .annotate(last=Max("pk"))
-    )
     last_runs = {
         run.pk: RunRef(run.pk, run.procedure, run.state, run.get_state_display(), run.created_at)
-        for run in ProcedureRun.objects.filter(pk__in={*newest_run.values(), *newest_standalone.values()}).defer("plan")
+        for run in ProcedureRun.objects.filter(
+            pk__in={*(s.newest_run for s in rows if s.newest_run), *newest_standalone.values()}
+        ).only("pk", "procedure", "state", "created_at")
     }
-    cluster_of_node = {}
-    for cluster_id, host_names in nodes.items():
-        for host_name in host_names:
-            cluster_of_node[PACKAGE_VIEW_HOST.format(node=host_name)] = cluster_id
     views = {}
-    lines = RunLogLine.objects.filter(pk__in=newest_view.values()).order_by("pk")
-    for host, run_id, text, at in lines.values_list("host", "run_id", "text", "at"):
+    lines = (
+        RunLogLine.objects.filter(step_id__in=checked_steps, host__startswith=VIEW_HOST_PREFIX)
+        .filter(Q(text__contains=" enabled ") | Q(text__contains=" disabled "))
+        .order_by("pk")
+    )
+    for host, run_id, text, at in lines.values_list("host", "run_id", "text", "at") if checked_steps else ():
         cluster_id = cluster_of_node.get(host)
         if cluster_id is not None and _package_line(text, "")[1]:
             views[cluster_id] = (run_id, text, at)  # the newest of the cluster's two nodes wins
@@ -377,7 +449,7 @@ def _servers(domain: AddressDomain, runs) -> list[ServerRow]:
     for s in rows:
         view_run, view_text, view_at = views.get(s.cluster_id, (None, "", None))
         owner, state = _package_line(view_text, s.cluster.package_name) if view_run else ("", "")
-        run_id = newest_run.get(s.cluster_id) if s.cluster_id else newest_standalone.get(s.pk)
+        run_id = s.newest_run if s.cluster_id else newest_standalone.get(s.pk)
         result.append(
             ServerRow(
                 id=s.pk,
@@ -444,19 +516,25 @@ def _duty(domain: AddressDomain) -> list[DutyRow]:
 
 
 def _replication(domain: AddressDomain, start, end, limit: int | None) -> list[ReplicationRow]:
-    """The period's nxsrepstat results, newest first, parsed from their output: two queries."""
+    """The period's nxsrepstat results, newest first, parsed from their output: three queries.
+
+    The host results are read newest first, each asked whether it is an nxsrepstat of the domain's run in the
+    period (a correlated EXISTS of two key lookups), so that the newest ``limit`` are found without joining
+    every run of the period to its steps."""
+    of_the_period = StepRun.objects.filter(
+        pk=OuterRef("step_id"),
+        key__contains="nxsrepstat",
+        run__cluster__server__domain=domain,
+        run__created_at__gte=start,
+        run__created_at__lt=end,
+    )
     matching = (
-        StepHostResult.objects.filter(
-            step__run__cluster__server__domain=domain,
-            step__run__created_at__gte=start,
-            step__run__created_at__lt=end,
-            step__key__contains="nxsrepstat",
-        )
+        StepHostResult.objects.filter(Exists(of_the_period))
         .exclude(finished_at=None)
         .order_by("-pk")  # newest first: results are appended as steps run
         .values_list("pk", flat=True)
     )
-    ids = list(matching[:limit] if limit else matching)  # a narrow sort; the wide rows only for those kept
+    ids = list(matching[:limit] if limit else matching)  # a narrow scan; the wide rows only for those kept
     results = list(
         StepHostResult.objects.filter(pk__in=ids)
         .select_related("step", "node__cluster__server", "server")
@@ -494,17 +572,22 @@ def _names(*values) -> list[str]:
 
 
 def _run_rows(filtered, limit: int | None) -> list[RunRow]:
-    """Run history rows, newest first, with people and deviations: three queries."""
+    """Run history rows, newest first, with people and deviations: four queries (the newest ``limit`` keys are
+    sorted from the index first; only their rows are read, with the plan's title)."""
     runs = (
-        filtered.select_related("cluster", "planned_by", "approved_by", "started_by", "signed_off_by")
+        ProcedureRun.objects.select_related("cluster", "planned_by", "approved_by", "started_by", "signed_off_by")
         .defer("plan")  # a plan snapshot is large; only its title is read, in SQL
         .annotate(title_ja=KT("plan__title__ja"), title_en=KT("plan__title__en"))
         .order_by("-created_at", "-pk")
     )
-    runs = list(runs[:limit] if limit else runs)
+    if limit:
+        ids = list(filtered.order_by("-created_at", "-pk").values_list("pk", flat=True)[:limit])
+        runs = list(runs.filter(pk__in=ids)) if ids else []
+    else:
+        ids = filtered.values("pk")
+        runs = list(runs.filter(pk__in=ids))
     if not runs:
         return []
-    ids = [r.pk for r in runs] if limit else filtered.values("pk")
     operators, approvers = defaultdict(set), defaultdict(set)
     people = StepRun.objects.filter(run__in=ids).values_list(
         "run_id", "executed_by__username", "confirmed_by__username", "signed_off_by__username", "resolved_by__username"
@@ -559,33 +642,46 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
     return rows
 
 
-# The week a run started and its minutes, in SQL: grouping 20,000 runs in Python (or through Django's
-# per-row date functions on SQLite) cost a second; the database's own date arithmetic costs milliseconds.
-_WEEK_AND_MINUTES = {
-    "sqlite": (
-        "date(started_at, 'weekday 0', '-6 days')",
-        "(julianday(finished_at) - julianday(started_at)) * 1440.0",
-    ),
-    "postgresql": (
-        "date_trunc('week', started_at)::date",
-        "EXTRACT(EPOCH FROM (finished_at - started_at)) / 60.0",
-    ),
+# A run's minutes, in SQL: the database's own date arithmetic (Django's duration expressions are a Python
+# function per row on SQLite). NULL unless the run has a start and an end; COUNT and SUM leave NULLs out.
+_MINUTES = {
+    "sqlite": "(julianday(finished_at) - julianday(started_at)) * 1440.0",
+    "postgresql": "EXTRACT(EPOCH FROM (finished_at - started_at)) / 60.0",
 }
 
 
-def _durations(filtered) -> list[DurationPoint]:
-    """Mean duration per procedure and week (UTC weeks from Monday) over the whole period: one query."""
-    week_sql, minutes_sql = _WEEK_AND_MINUTES[connection.vendor]
-    rows = (
-        filtered.filter(~Q(started_at=None), ~Q(finished_at=None))
-        .annotate(week=RawSQL(week_sql, ()), minutes=RawSQL(minutes_sql, ()))  # noqa: S611 (constant SQL)
-        .order_by()
-        .values_list("procedure", "week")
-        .annotate(n=Count("pk"), mean=Avg("minutes"))
-        .order_by("week", "procedure")
+def _summary(filtered, domain: AddressDomain, query: ReportQuery) -> list[SummaryRow]:
+    """Runs per procedure, week or month (by the day they were planned, in the site's time zone) and state, with
+    the mean duration of the finished ones: one grouped query over the period's runs, which reads only the index
+    ``procedures_run_cluster_period`` (cluster, planned at, state, procedure, start, end). The counts by state,
+    the chart and the summary table all come from its rows."""
+    zone = ZoneInfo(domain.site.time_zone)
+    buckets = query.buckets()
+    starts = [dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone) for _first, last in buckets]
+    which = Case(
+        *(When(created_at__lt=before, then=Value(i)) for i, before in enumerate(starts[:-1])),
+        default=Value(len(buckets) - 1),
+        output_field=IntegerField(),
     )
-    points = []
-    for procedure, week, n, mean in rows:
-        week = week if isinstance(week, dt.date) else dt.date.fromisoformat(str(week)[:10])
-        points.append(DurationPoint(procedure, week, n, round(float(mean), 1)))
-    return points
+    minutes = RawSQL(_MINUTES[connection.vendor], ())  # noqa: S611 (constant SQL)
+    rows = (
+        filtered.order_by()
+        .annotate(bucket=which)
+        .values_list("procedure", "bucket", "state")
+        .annotate(n=Count("pk"), finished=Count("started_at", filter=~Q(finished_at=None)), total=Sum(minutes))
+    )
+    grouped: dict[tuple[str, int], SummaryRow] = {}
+    for procedure, bucket, state, n, finished, total in rows:
+        first, last = buckets[bucket]
+        row = grouped.setdefault((procedure, bucket), SummaryRow(procedure, first, last, 0, {}, 0, None))
+        row.runs += n
+        row.by_state[state] = row.by_state.get(state, 0) + n
+        if finished:
+            before = (row.mean_minutes or 0.0) * row.finished
+            row.finished += finished
+            row.mean_minutes = (before + float(total)) / row.finished
+    for row in grouped.values():
+        row.by_state = dict(sorted(row.by_state.items()))
+        if row.mean_minutes is not None:
+            row.mean_minutes = round(row.mean_minutes, 1)
+    return [grouped[key] for key in sorted(grouped, key=lambda k: (k[1], k[0]))]

@@ -39,12 +39,13 @@ def _run_link(run_id, links: bool, runs_url: str):
 
 
 @register.simple_tag
-def server_rows(report, links=False):
+def server_rows(report, links=False, limit=None):
+    """A row per server; with ``limit`` (the PDF) the first ``limit`` of ``servers_first`` only."""
     zone, runs_url = ZoneInfo(report.time_zone), reverse("procedures:run-list")
     yes, no, cluster, standalone = _("yes"), _("no"), _("cluster"), _("standalone")
     unchecked = _("not checked by a run yet")
     rows = []
-    for s in report.servers:
+    for s in report.servers_first()[:limit] if limit else report.servers:
         placement = f"{cluster} {s.cluster}" if s.clustered else f"{standalone}: {s.host_name}"
         if s.package_seen_at:
             seen = _("cmviewcl of run %(n)s, %(at)s") % {"n": s.package_seen_run, "at": _when(s.package_seen_at, zone)}
@@ -82,81 +83,111 @@ def server_rows(report, links=False):
     return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)
 
 
+@register.simple_tag
+def servers_rest(report, limit):
+    """Under the PDF's bounded server table: the other servers by name, and where every column of them is."""
+    rest = report.servers_first()[limit:]
+    if not rest:
+        return ""
+    text = _("%(n)s more servers, by name (servers.csv in the CSV download has every column of every server):") % {
+        "n": len(rest)
+    }
+    return format_html(
+        '<p class="rest" data-testid="report-servers-rest">{} {}</p>', text, ", ".join(s.name for s in rest)
+    )
+
+
+def _places(report):
+    return [(row, p) for row in report.duty for p in row.places]
+
+
+@register.simple_tag
+def duty_rest(report, limit):
+    """Under the PDF's bounded duty table: how many places are left out, the flagged ones by server."""
+    rest = _places(report)[limit:]
+    if not rest:
+        return ""
+    flagged = [f"{row.server} {p.label}" for row, p in rest if not p.holds]
+    text = _(
+        "%(n)s more places: %(flagged)s flagged, %(holds)s hold the setting "
+        "(mail_servers.csv in the CSV download lists every place with its evidence)."
+    ) % {"n": len(rest), "flagged": len(flagged), "holds": len(rest) - len(flagged)}
+    names = format_html(" {} {}", _("Flagged:"), ", ".join(flagged)) if flagged else ""
+    return format_html('<p class="rest" data-testid="report-duty-rest">{}{}</p>', text, names)
+
+
 @register.simple_tag(takes_context=True)
-def duty_rows(context, report, links=False):
+def duty_rows(context, report, links=False, limit=None):
     zone, runs_url = ZoneInfo(report.time_zone), reverse("procedures:run-list")
     yes, flagged, pending = _("yes"), _("flagged"), _("outside record awaits sign-off")
     outside, signed = _("done outside the portal"), _("signed off by")
     plan_urls, may_plan = context.get("plan_urls") or {}, context.get("may_plan")
     token, plan_url = context.get("csrf_token", ""), reverse("procedures:run-plan")
     rows = []
-    for row in report.duty:
+    for row, p in _places(report)[:limit] if limit else _places(report):
         first_missing = row.missing[0] if row.missing else None
-        for p in row.places:
-            testid = f"report-duty-{row.server}" + (f"-node{p.node_position}" if p.node_position else "")
-            server = (
-                format_html('{} <span class="muted">({})</span>', row.server, row.cluster)
-                if row.clustered
-                else row.server
+        testid = f"report-duty-{row.server}" + (f"-node{p.node_position}" if p.node_position else "")
+        server = (
+            format_html('{} <span class="muted">({})</span>', row.server, row.cluster) if row.clustered else row.server
+        )
+        holds = (
+            format_html('<span class="badge ok">{}</span>', yes)
+            if p.holds
+            else format_html('<span class="badge bad">{}</span>', flagged)
+        )
+        if p.pending_outside:
+            holds = format_html('{} <span class="badge warn">{}</span>', holds, pending)
+        if p.how == "portal":
+            set_by = format_html(
+                "{}, <code>{}</code>, {}", _run_link(p.run_id, links, runs_url), p.step_key, _when(p.at, zone)
             )
-            holds = (
-                format_html('<span class="badge ok">{}</span>', yes)
-                if p.holds
-                else format_html('<span class="badge bad">{}</span>', flagged)
+        elif p.how == "outside":
+            set_by = format_html(
+                "{} {}: {} ({}; {} {})",
+                outside,
+                _when(p.at, zone),
+                p.outside_reason,
+                p.outside_recorded_by,
+                signed,
+                p.outside_signed_off_by,
             )
-            if p.pending_outside:
-                holds = format_html('{} <span class="badge warn">{}</span>', holds, pending)
-            if p.how == "portal":
-                set_by = format_html(
-                    "{}, <code>{}</code>, {}", _run_link(p.run_id, links, runs_url), p.step_key, _when(p.at, zone)
+        else:
+            set_by = "—"
+        action = ""
+        if links and not p.holds and p.label == first_missing:
+            if row.cluster_id and may_plan:
+                action = format_html(
+                    '<form method="post" action="{}" class="inline" data-testid="plan-duty-{}">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<input type="hidden" name="cluster" value="{}"><input type="hidden" name="procedure" '
+                    'value="{}"><button type="submit">{}</button></form>',
+                    plan_url,
+                    row.server,
+                    token,
+                    row.cluster_id,
+                    context.get("duty_procedure", ""),
+                    _("Plan a duty run for this server"),
                 )
-            elif p.how == "outside":
-                set_by = format_html(
-                    "{} {}: {} ({}; {} {})",
-                    outside,
-                    _when(p.at, zone),
-                    p.outside_reason,
-                    p.outside_recorded_by,
-                    signed,
-                    p.outside_signed_off_by,
+            elif not row.cluster_id and plan_urls.get(row.server_id):
+                action = format_html(
+                    '<a href="{}" data-testid="plan-duty-{}">{}</a>',
+                    plan_urls[row.server_id],
+                    row.server,
+                    _("Plan a duty run"),
                 )
-            else:
-                set_by = "—"
-            action = ""
-            if links and not p.holds and p.label == first_missing:
-                if row.cluster_id and may_plan:
-                    action = format_html(
-                        '<form method="post" action="{}" class="inline" data-testid="plan-duty-{}">'
-                        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-                        '<input type="hidden" name="cluster" value="{}"><input type="hidden" name="procedure" '
-                        'value="{}"><button type="submit">{}</button></form>',
-                        plan_url,
-                        row.server,
-                        token,
-                        row.cluster_id,
-                        context.get("duty_procedure", ""),
-                        _("Plan a duty run for this server"),
-                    )
-                elif not row.cluster_id and plan_urls.get(row.server_id):
-                    action = format_html(
-                        '<a href="{}" data-testid="plan-duty-{}">{}</a>',
-                        plan_urls[row.server_id],
-                        row.server,
-                        _("Plan a duty run"),
-                    )
-            cells = format_html("<td>{}</td>", action) if links else ""
-            rows.append(
-                format_html(
-                    '<tr data-testid="{}" data-holds="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>',
-                    testid,
-                    "yes" if p.holds else "no",
-                    server,
-                    p.label,
-                    holds,
-                    set_by,
-                    cells,
-                )
+        cells = format_html("<td>{}</td>", action) if links else ""
+        rows.append(
+            format_html(
+                '<tr data-testid="{}" data-holds="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>',
+                testid,
+                "yes" if p.holds else "no",
+                server,
+                p.label,
+                holds,
+                set_by,
+                cells,
             )
+        )
     if not rows:
         rows.append(format_html('<tr><td colspan="5" class="empty">{}</td></tr>', _("The domain has no mail server.")))
     return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)

@@ -21,7 +21,14 @@ from procedures.reports import charts, exports
 from procedures.reports import csv as report_csv
 from procedures.reports import pdf as report_pdf
 from procedures.reports.change_record import build_change_record
-from procedures.reports.domain import PROCEDURES, ReportQuery, build_domain_report, today_at
+from procedures.reports.domain import (
+    PDF_REPLICATION,
+    PDF_RUNS,
+    PROCEDURES,
+    ReportQuery,
+    build_domain_report,
+    today_at,
+)
 from procedures.views.runs import client_address
 
 DUTY_PROCEDURE = "mhs-duty"  # procedures/catalog/mhs_duty.py: mhs_nadr_cfg TCP OFF on both nodes of one server
@@ -65,18 +72,22 @@ class DomainReportView(View):
             return _bad(e)
         report = build_domain_report(domain, request.user, query)
         params = urlencode(query.as_params())
+        runs_list = {"domain": domain.pk, "planned_from": query.since, "planned_until": query.until}
+        runs_list.update({"procedure": query.procedure, "state": query.state, "cluster": query.cluster_id or ""})
+        runs_list_url = f"{reverse('procedures:run-list')}?{urlencode({k: v for k, v in runs_list.items() if v})}"
         return render(
             request,
             "procedures/reports/domain.html",
             {
                 "domain": domain,
                 "report": report,
-                "chart": charts.as_data_uri(charts.durations_svg(report.durations)),
+                "chart": charts.as_data_uri(charts.durations_svg(report.summary, report.bucket)),
                 "clusters": sorted({(s.cluster_id, s.cluster) for s in report.servers if s.cluster_id}),
                 "procedures": PROCEDURES,
                 "states": RunState.choices,
                 "csv_url": f"{reverse('procedures:report-domain-csv', args=[domain.pk])}?{params}",
                 "pdf_url": f"{reverse('procedures:report-domain-pdf', args=[domain.pk])}?{params}",
+                "runs_list_url": runs_list_url,
                 "plan_urls": _plan_urls(report),
                 "may_plan": has_role(request.user, domain, DomainRoleName.OPERATOR),
                 "duty_procedure": DUTY_PROCEDURE,
@@ -123,10 +134,13 @@ class DomainReportCsvView(View):
 
 
 class DomainReportPdfView(View):
+    """The report as PDF: the page's sections with fewer rows (WeasyPrint lays out every row; the PDF says what
+    it leaves to the CSV)."""
+
     def get(self, request, pk):
         domain = _domain(request, pk)
         try:
-            query = _query(request, domain)
+            query = _query(request, domain, run_limit=PDF_RUNS, replication_limit=PDF_REPLICATION)
         except BadReportParameter as e:
             return _bad(e)
         report = build_domain_report(domain, request.user, query)
