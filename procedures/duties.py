@@ -93,7 +93,8 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
     """Every mail server of ``domain`` with, per place, what the portal and signed-off outside records say.
 
     Four queries whatever the number of servers and runs: the mail servers, their nodes, the newest successful
-    result per place with its run (a subquery per place), and the outside records.
+    result per place with its step and run (a subquery per place; the run's plan snapshot is not read), and the
+    outside records.
     """
     servers = list(domain.servers.mail_servers().select_related("cluster"))
     nodes: dict[int, list[Node]] = {}
@@ -120,7 +121,7 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
         last=Subquery(succeeded.filter(server=OuterRef("pk"), node=None)[:1])
     )
     results = StepHostResult.objects.filter(Q(pk__in=at_nodes) | Q(pk__in=at_servers))
-    for result in results.select_related("step__run"):
+    for result in results.select_related("step__run").defer("step__run__plan"):  # a plan snapshot is large
         place = by_node.get(result.node_id) if result.node_id else by_server.get(result.server_id)
         if place is not None and (place.portal is None or result.pk > place.portal.pk):
             place.portal = result

@@ -429,11 +429,12 @@ def _servers(domain: AddressDomain) -> list[ServerRow]:
         .values_list("server_id")
         .annotate(last=Max("step__run_id"))
     )
+    labels = dict(RunState.choices)
     last_runs = {
-        run.pk: RunRef(run.pk, run.procedure, run.state, run.get_state_display(), run.created_at)
-        for run in ProcedureRun.objects.filter(
+        pk: RunRef(pk, procedure, state, str(labels.get(state, state)), at)
+        for pk, procedure, state, at in ProcedureRun.objects.filter(
             pk__in={*(s.newest_run for s in rows if s.newest_run), *newest_standalone.values()}
-        ).only("pk", "procedure", "state", "created_at")
+        ).values_list("pk", "procedure", "state", "created_at")
     }
     views = {}
     lines = (

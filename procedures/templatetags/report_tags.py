@@ -194,6 +194,47 @@ def duty_rows(context, report, links=False, limit=None):
 
 
 @register.simple_tag
+def run_rows(report, links=False):
+    """A row per run listed (the newest the query asked for), with its deviations."""
+    zone, runs_url = ZoneInfo(report.time_zone), reverse("procedures:run-list")
+    countersigned, asked = _("countersigned by"), _("asked by")
+    rows = []
+    for r in report.runs:
+        deviations = []
+        for d in r.deviations:
+            text = d.kind + (f" #{d.step}" if d.step else "") + (f": {d.reason}" if d.reason else "")
+            if d.countersigned_by:
+                text += f" ({countersigned} {d.countersigned_by}" + (
+                    f", {asked} {d.requested_by}" if d.requested_by else ""
+                )
+                text += ")"
+            deviations.append(format_html('<div class="deviation-line">{}</div>', text))
+        rows.append(
+            format_html(
+                '<tr data-testid="report-run-{}"><td>{}</td><td>{}</td><td>{}</td>'
+                '<td><span class="badge state-{}">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td><td>{}</td></tr>",
+                r.id,
+                _run_link(r.id, links, runs_url),
+                r.procedure,
+                r.cluster,
+                r.state,
+                r.state_label,
+                r.planned_by,
+                ", ".join(r.operators),
+                ", ".join(r.approvers),
+                _when(r.started_at, zone) or "—",
+                _when(r.finished_at, zone) or "—",
+                minutes(r.duration_s) if r.duration_s is not None else "—",
+                mark_safe("".join(deviations)) if deviations else "—",  # noqa: S308 (built by format_html)
+            )
+        )
+    if not rows:
+        rows.append(format_html('<tr><td colspan="11" class="empty">{}</td></tr>', _("No run in this period.")))
+    return mark_safe("\n".join(rows))  # noqa: S308 (every row built by format_html)
+
+
+@register.simple_tag
 def replication_last_rows(report):
     """One row per last state, naming its servers: 200 address servers read better (and lay out faster in the
     PDF) as a handful of rows than as 200."""
