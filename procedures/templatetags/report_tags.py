@@ -107,7 +107,7 @@ def duty_rest(report, limit):
     rest = _places(report)[limit:]
     if not rest:
         return ""
-    flagged = [f"{row.server} {p.label}" for row, p in rest if not p.holds]
+    flagged = [f"{row.server} {p.label}" if row.clustered else p.label for row, p in rest if not p.holds]
     text = _(
         "%(n)s more places: %(flagged)s flagged, %(holds)s hold the setting "
         "(mail_servers.csv in the CSV download lists every place with its evidence)."

@@ -338,3 +338,92 @@ def test_one_click_on_a_flagged_server_plans_the_duty_run_for_it_alone(client, s
     client.force_login(w.viewer)
     html = client.get(reverse("procedures:report-domain", args=[w.domain.pk])).content.decode()
     assert f'data-testid="plan-duty-{w.cluster.server.name}"' not in html  # a viewer cannot plan
+
+
+def test_the_query_count_stays_the_same_as_servers_and_runs_grow_in_every_part(state_world):
+    """Servers clustered and standalone, several runs on each with package checks, nxsrepstat results and a
+    countersigned skip, over a week's and a year's period (weekly and monthly summary): the count never moves."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.models import RunEvent
+
+    w = state_world
+
+    made = iter(range(1, 100))
+
+    def grow(servers: int, runs_each: int):
+        for _i in range(servers):
+            clustered = ServerFactory(domain=w.domain, uses_mail_server=True)
+            n = next(made)
+            standalone = ServerFactory(domain=w.domain, cluster=None, uses_mail_server=True, name=f"mailsa{n:02d}",
+                                       host_name=f"mailsa{n:02d}", ssh_address=f"127.0.40.{n}")  # fmt: skip
+            node1, node2 = clustered.cluster.nodes.order_by("position")
+            for _j in range(runs_each):
+                converged = ("c41.nxsrepstat", node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)
+                run = recorded_run(w, [mhs(node1), converged, mhs(None, standalone, key="b.mhs_nadr_cfg.sa")],
+                                   cluster=clustered.cluster)  # fmt: skip
+                step = run.steps.get(position=1)
+                step.host_results.update(host_label=f"{clustered.name}: node running package pkg")
+                host = PACKAGE_VIEW_HOST.format(node=node2.host_name)
+                line = f"    {clustered.cluster.package_name}  up  running  enabled  {node2.host_name}"
+                store_lines([(run.pk, step.pk, 1, host, 1000, Stream.STDOUT, line, run.created_at)])
+                RunEvent.objects.create(run=run, step=step, action="skip", actor=w.approver, reason="by hand")
+
+    def count(**params) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            report_of(w, user=w.viewer, **params)
+        return len(captured)
+
+    year = {"since": (today_at(w.domain).replace(year=today_at(w.domain).year - 1)).isoformat()}
+    grow(1, 1)
+    small, small_year = count(), count(**year)
+    grow(4, 3)
+    report = report_of(w, **year)
+    assert report.bucket == "month" and report.runs_total == 13 and sum(r.runs for r in report.summary) == 13
+    assert {s.package_node for s in report.servers if s.clustered and s.name != w.cluster.server.name} != {""}
+    assert count() == small and count(**year) == small_year == small
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_pdf_bounds_its_tables_and_says_where_the_rest_is(client, state_world, monkeypatch, language):
+    """Past its bounds the PDF lists the other servers by name and sends the reader to the CSV for every row."""
+    from procedures.reports import pdf
+    from procedures.views import reports as report_views
+
+    w = state_world
+    extra = [ServerFactory(domain=w.domain, name=f"addsv{i}", cluster=ClusterFactory()) for i in range(3)]
+    extra.append(
+        ServerFactory(
+            domain=w.domain,
+            cluster=None,
+            name="mailsv09",
+            host_name="mailsv09",
+            ssh_address="127.0.39.1",
+            uses_mail_server=True,
+        )
+    )  # a third place of the duty
+    runs = [recorded_run(w, [mhs(w.node1)]) for _i in range(3)]
+    monkeypatch.setattr(pdf, "PDF_ROWS", 2)
+    monkeypatch.setattr(report_views, "PDF_RUNS", 1)
+    client.force_login(w.viewer)
+    response = client.get(reverse("procedures:report-domain-pdf", args=[w.domain.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    text = " ".join(_pdf_text(b"".join(response.streaming_content)).split())
+    for server in (w.cluster.server, *extra):
+        assert server.name in text  # in the table or by name after it
+    assert "servers.csv" in text and "mail_servers.csv" in text and "runs.csv" in text
+    assert f"#{runs[-1].pk}" in text and f"#{runs[0].pk}" not in text  # the newest run only
+    if language == "en":
+        assert (
+            "3 more servers, by name" in text
+            and "1 more places: 1 flagged" in text
+            and "The newest run of 3 is listed below" in text
+        )
+        assert "This PDF lists at most 2 servers" in text
+    else:
+        assert (
+            "ほか 3 台のサーバ" in text
+            and "ほか 1 か所: 未設定 1 か所" in text
+            and "未設定: mailsv09 (standalone)" in text
+            and "3 件のうち新しい 1 件の実行" in text
+        )
