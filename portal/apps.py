@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal")
+
+    def ready(self):
+        from django.contrib import admin
+
+        # The administration is the portal's, in the reader's language (Django's default names "Django").
+        admin.site.site_header = admin.site.site_title = _("Groupmax cluster portal")
+        admin.site.index_title = _("Administration")

@@ -25,6 +25,16 @@ SENTENCES = {
     ("finish", True): gettext_lazy("The portal ran {step}: {target}."),
     ("interrupt", True): gettext_lazy("The portal marked {step} interrupted: its worker stopped reporting."),
     ("ask_confirmation", True): gettext_lazy("The portal asked an operator to confirm {step}."),
+    ("ask_approval", True): gettext_lazy("The portal asked an approver to approve the command of {step}."),
+    ("command_approve", True): gettext_lazy("{who} approved the command of {step}."),
+    ("command_reject", True): gettext_lazy("{who} rejected the command of {step}."),
+    ("redispatch", True): gettext_lazy("The portal asked the workers again to run {step}."),
+    ("rehearsal", False): gettext_lazy("{who} planned the run as a rehearsal on the lab."),
+    ("signature_approve_run", False): gettext_lazy("{who} signed the approval of the plan."),
+    ("signature_approve_step", True): gettext_lazy("{who} signed the approval of the command of {step}."),
+    ("signature_sign_off_step", True): gettext_lazy("{who} signed the sign-off of {step}."),
+    ("signature_countersign", True): gettext_lazy("{who} signed the countersignature of {step}."),
+    ("signature_close_run", False): gettext_lazy("{who} signed the sign-off of the run."),
     ("tick", True): gettext_lazy("{who} ticked an item of {step}."),
     ("screenshot", True): gettext_lazy("{who} attached a screenshot to {step}."),
     ("confirm", True): gettext_lazy("{who} confirmed {step}."),
@@ -41,7 +51,7 @@ SENTENCES = {
     ("complete", False): gettext_lazy("The run completed: every step is done."),
     ("sign_off", False): gettext_lazy("{who} signed off the run."),
 }
-FALLBACK = gettext_lazy("{who}: {action}, {source} → {target}.")
+FALLBACK = gettext_lazy("{who}: {source} → {target}.")  # the action's code is in the details view
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from procedures.texts import localised
+from procedures.texts import localised, message, render_message
 
 
 class Kind:
@@ -50,8 +51,60 @@ TARGET_LABELS = {
 }
 
 
+# What a plan step's conditions mean to a reader (the codes stay in the plan and the catalog).
+CONDITION_LABELS = {
+    "mail_server": gettext_lazy("with Mail Server"),
+    "db_files_not_precreated": gettext_lazy("database files not created beforehand"),
+    "database_directory_renamed": gettext_lazy("database directory renamed"),
+    "migration_path": gettext_lazy("the migration path"),
+}
+
+
 def text(ja: str, en: str) -> dict[str, str]:
     return {"ja": ja, "en": en}
+
+
+# ---------------------------------------------------------------- host labels
+#
+# A host's label ("gmx1a (node 1)") names it in the plan snapshot, its results and its log lines: it is a key,
+# written once in these forms and never translated where it is stored (a snapshot's digest, a result's unique
+# host, the log's host column stay as they are). A reader reads it through ``host_shown`` in his language; a
+# stored message names it through ``host_message``, so that it renders in each reader's language too.
+
+NODE_LABEL = gettext_noop("{host} (node {position})")
+STANDALONE_LABEL = gettext_noop("{host} (standalone)")
+PACKAGE_OWNER_LABEL = gettext_noop("{server}: node running package {package}")
+_LABEL_FORMS = (
+    (NODE_LABEL, re.compile(r"(?P<host>\S+) \(node (?P<position>[12])\)")),
+    (STANDALONE_LABEL, re.compile(r"(?P<host>\S+) \(standalone\)")),
+    (PACKAGE_OWNER_LABEL, re.compile(r"(?P<server>\S+): node running package (?P<package>\S+)")),
+)
+
+
+def node_label(host_name: str, position: int) -> str:
+    return NODE_LABEL.format(host=host_name, position=position)
+
+
+def standalone_label(host_name: str) -> str:
+    return STANDALONE_LABEL.format(host=host_name)
+
+
+def package_owner_label(server_name: str, package: str) -> str:
+    return PACKAGE_OWNER_LABEL.format(server=server_name, package=package)
+
+
+def host_message(label: str) -> str:
+    """A host label as a stored message (``procedures.texts``) when it is one of the forms above, else as it is."""
+    for msgid, pattern in _LABEL_FORMS:
+        match = pattern.fullmatch(label or "")
+        if match:
+            return message(msgid, **match.groupdict())
+    return label
+
+
+def host_shown(label: str, language: str | None = None) -> str:
+    """A host label in the reader's language: "gmx1a (node 1)" reads "gmx1a（ノード 1）" in Japanese."""
+    return render_message(host_message(label), language)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from procedures.live import emitter
 from procedures.models import ProcedureRun, RunEvent, RunLogLine, ServerLock, StepHostResult, StepRun
 from procedures.models.evidence import ConsoleScreenshot, inspect_screenshot
 from procedures.models.logs import store_lines
-from procedures.plan import Kind, Plan
+from procedures.plan import Kind, Plan, host_message
 from procedures.signoff import Decision
 from procedures.texts import message as stored
 from procedures.texts import render_message
@@ -819,7 +819,7 @@ def _no_worker_message(step: StepRun) -> str:
 
 def _silent_worker_message(step: StepRun) -> str:
     pgids = [
-        f"{r.host_label} (pgid {r.pgid})"
+        stored(gettext_noop("{host} (pgid {pgid})"), host=host_message(r.host_label), pgid=r.pgid)
         for r in step.host_results.filter(attempt=step.attempt, state__in=[HostState.RUNNING, HostState.PENDING])
         if r.pgid
     ]
@@ -829,7 +829,7 @@ def _silent_worker_message(step: StepRun) -> str:
         at=step.heartbeat_at.isoformat() if step.heartbeat_at else "—",
     )
     if pgids:
-        still = stored(gettext_noop("The remote command may still be running: {hosts}."), hosts=", ".join(pgids))
+        still = stored(gettext_noop("The remote command may still be running: {hosts}."), hosts=pgids)
         message = stored("{silent} {still}", silent=message, still=still)
     return message
 

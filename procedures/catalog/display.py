@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from procedures.plan import KIND_LABELS, TARGET_LABELS, Kind, Plan
+from procedures.plan import CONDITION_LABELS, KIND_LABELS, TARGET_LABELS, Kind, Plan
 from procedures.texts import localised
 
 MAIL_LINES_STAY_COMMENTED = {
@@ -88,6 +88,7 @@ def plan_for_display(plan: Plan, lang: str) -> dict:
                 "rerunnable": step.rerunnable,
                 "needs_signoff": step.needs_signoff,
                 "conditions": step.conditions,
+                "condition_labels": [{"code": c, "label": str(CONDITION_LABELS.get(c, c))} for c in step.conditions],
                 "deviation": pick(step.deviation, lang),
                 "artefacts": step.artefacts,
                 "locks_master": step.locks_master,

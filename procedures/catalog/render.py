@@ -16,14 +16,23 @@ from procedures.catalog.base import CONDITIONS, Step, Target, text
 from procedures.catalog.context import CatalogError, Context, NodeInfo, ServerInfo, from_cluster
 from procedures.catalog.options import holds, resolve_options
 from procedures.catalog.procedures import get_procedure
-from procedures.plan import ChecklistItem, HostRef, Plan, PlannedStep, SuccessRule
+from procedures.plan import (
+    ChecklistItem,
+    HostRef,
+    Plan,
+    PlannedStep,
+    SuccessRule,
+    node_label,
+    package_owner_label,
+    standalone_label,
+)
 
 # --- hosts --------------------------------------------------------------------------------------------------
 
 
 def node_ref(node: NodeInfo, command: str = "") -> HostRef:
     return HostRef(
-        label=f"{node.host_name} (node {node.position})", host_name=node.host_name, node_id=node.id, command=command
+        label=node_label(node.host_name, node.position), host_name=node.host_name, node_id=node.id, command=command
     )
 
 
@@ -31,7 +40,7 @@ def server_ref(server: ServerInfo, command: str = "") -> HostRef:
     if server.clustered:
         first = server.nodes[0]
         return HostRef(
-            label=f"{server.name}: node running package {server.package_name}",
+            label=package_owner_label(server.name, server.package_name),
             host_name=first.host_name,
             node_id=first.id,
             resolve="package_owner",
@@ -40,7 +49,7 @@ def server_ref(server: ServerInfo, command: str = "") -> HostRef:
             command=command,
         )
     return HostRef(
-        label=f"{server.name} (standalone)", host_name=server.host_name, server_id=server.id, command=command
+        label=standalone_label(server.name), host_name=server.host_name, server_id=server.id, command=command
     )
 
 

@@ -33,7 +33,7 @@ from procedures.choices import PACKAGE_VIEW_HOST, HostState, Stream
 from procedures.execution import ssh
 from procedures.execution.logwriter import StepLog
 from procedures.models import StepHostResult, StepRun
-from procedures.plan import HostRef, SuccessRule
+from procedures.plan import HostRef, SuccessRule, host_message
 from procedures.texts import message as stored
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,13 @@ def succeeded(rule: SuccessRule, exit_code: int | None, output: str) -> bool:
     return not rule.expect_output or bool(re.search(rule.expect_output, output, re.MULTILINE))
 
 
+def _refusal(error: exc.PortalError) -> str:
+    """A refusal as stored: its message id and parameters, the host it names as a host label message."""
+    if isinstance(error.params.get("host"), str):
+        error.params = {**error.params, "host": host_message(error.params["host"])}
+    return stored("{error}", error=error)
+
+
 def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat) -> None:
     ref, label = host.ref, host.ref.label
     try:
@@ -191,7 +198,7 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
             steplog.system(
                 stored(
                     gettext_noop("Connecting to {host} ({address}:{port})."),
-                    host=label,
+                    host=host_message(label),
                     address=host.endpoint.address,
                     port=host.endpoint.port,
                 ),
@@ -201,13 +208,13 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
             conn = ssh.connect(host.endpoint)
         except exc.HostKeyChanged as e:
             hostkeys.record_change(target, e.params["seen_key"])  # every step on it stops until two people pin it
-            host.state, host.message = HostState.HOST_KEY, stored("{error}", error=e)
+            host.state, host.message = HostState.HOST_KEY, _refusal(e)
             return
         except (exc.HostKeyUnknown, exc.HostKeyChangeOpen) as e:
-            host.state, host.message = HostState.HOST_KEY, stored("{error}", error=e)
+            host.state, host.message = HostState.HOST_KEY, _refusal(e)
             return
         except (exc.ConnectionFailed, exc.NoCredential, exc.PackageOwnerUnknown) as e:
-            host.state, host.message = HostState.UNREACHABLE, stored("{error}", error=e)
+            host.state, host.message = HostState.UNREACHABLE, _refusal(e)
             return
         try:
             on_block = lambda stream, data: steplog.add_block(label, stream, data)  # noqa: E731
@@ -246,7 +253,7 @@ def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat
             host.state = HostState.SUCCEEDED if ok else HostState.FAILED
             host.message = stored(gettext_noop("exit code {code}"), code=outcome.exit_code)
         except exc.ConnectionFailed as e:
-            host.state, host.message = HostState.UNREACHABLE, stored("{error}", error=e)
+            host.state, host.message = HostState.UNREACHABLE, _refusal(e)
         finally:
             conn.close()
     except Exception as e:  # anything unexpected: the host failed, the reason is shown
@@ -326,7 +333,8 @@ def execute_step(step_id: int, *, attempt: int | None = None, worker: str | None
                     future.result()
             ok = bool(hosts) and all(h.state == HostState.SUCCEEDED for h in hosts)
             message = stored(
-                "{hosts}", hosts=[stored("{host}: {outcome}", host=h.ref.label, outcome=h.message) for h in hosts]
+                "{hosts}",
+                hosts=[stored("{host}: {outcome}", host=host_message(h.ref.label), outcome=h.message) for h in hosts],
             )
             if beat.gave_up.is_set():
                 gave_up = stored(

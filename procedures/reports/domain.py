@@ -279,6 +279,14 @@ class DomainReport:
         return all(s.state == ReplicationState.CONVERGED for s in self.replication_last)
 
     @property
+    def runs_by_state_shown(self) -> list[tuple[str, str, int]]:
+        """(state, its label in the reader's language, number of runs) for the page."""
+        return [
+            (state, str(RunState(state).label) if state in RunState.values else state, n)
+            for state, n in self.runs_by_state.items()
+        ]
+
+    @property
     def runs_truncated(self) -> bool:
         return len(self.runs) < self.runs_total
 

@@ -22,8 +22,9 @@ from procedures import services
 from procedures.choices import RunState, Stream
 from procedures.live import emitter
 from procedures.live.routing import websocket_urlpatterns
-from procedures.models import ProcedureRun, RunLogLine, StepRun
+from procedures.models import ProcedureRun, RunLogLine, StepHostResult, StepRun
 from procedures.models.logs import store_lines
+from procedures.plan import host_message, host_shown, node_label
 from procedures.texts import MARK, message, render_message
 from tests.fixtures.runs import command_step, host_ref, make_plan, wait_until
 
@@ -203,3 +204,45 @@ def test_the_admin_shows_stored_messages_rendered(client, state_world, admin_use
             reverse("admin:procedures_procedurerun_change", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="ja"
         ).content.decode()
     )
+
+
+def test_host_labels_read_in_the_readers_language_on_the_page_and_in_stored_messages(client, state_world):
+    """A host's label stays the key it is in the snapshot and the results; the page shows it in each language."""
+    w = state_world
+    label = host_ref(w.node1).label
+    assert label == node_label(w.node1.host_name, 1) == f"{w.node1.host_name} (node 1)"
+    assert host_shown(label, "ja") == f"{w.node1.host_name}（ノード 1）" and host_shown(label, "en") == label
+    assert host_shown("mailsv03 (standalone)", "ja") == "mailsv03（単独サーバ）"
+    assert host_shown("a free name", "ja") == "a free name"  # not a label's form: shown as it is
+    run = services.create_run(w.cluster, make_plan(w.cluster, [command_step("one", [host_ref(w.node1, "true")])]),
+                              user=w.operator)  # fmt: skip
+    step = run.steps.get()
+    StepHostResult.objects.create(step=step, attempt=1, host_label=label, host_name=w.node1.host_name)
+    outcome = message("{host}: {outcome}", host=host_message(label), outcome=message("exit code {code}", code=0))
+    StepRun.objects.filter(pk=step.pk).update(message=outcome)
+    japanese = page(client, w.viewer, run, HTTP_ACCEPT_LANGUAGE="ja")
+    english = page(client, w.viewer, run, HTTP_ACCEPT_LANGUAGE="en")
+    assert f"{w.node1.host_name}（ノード 1）: 終了コード 0" in japanese and "(node 1)" not in japanese
+    assert f"<td>{w.node1.host_name}（ノード 1）</td>" in japanese  # the host results table
+    assert f"{label}: exit code 0" in english and "ノード" not in english
+
+
+@pytest.mark.django_db
+def test_the_migration_turns_host_labels_in_stored_messages_into_messages(state_world):
+    w = state_world
+    run = services.create_run(w.cluster, make_plan(w.cluster, [command_step("one", [])]), user=w.operator)
+    step = run.steps.get()
+    old = message("{host}: {outcome}", host="gmx1a (node 1)", outcome=message("exit code {code}", code=0))
+    StepRun.objects.filter(pk=step.pk).update(message=message("{hosts}", hosts=[old]))
+    store_lines([(run.pk, step.pk, 1, "gmx1a (node 1)", 1, Stream.SYSTEM,
+                  message("Connecting to {host} ({address}:{port}).", host="gmx1a (node 1)", address="::1", port=22),
+                  timezone.now())])  # fmt: skip
+    migration = importlib.import_module("procedures.migrations.0011_host_labels_in_messages")
+    state = MigrationExecutor(connection).loader.project_state(("procedures", "0011_host_labels_in_messages"))
+    migration.to_messages(state.apps, None)
+    assert render_message(StepRun.objects.get(pk=step.pk).message, "ja") == "gmx1a（ノード 1）: 終了コード 0"
+    line = RunLogLine.objects.get(run=run)
+    assert line.host == "gmx1a (node 1)"  # the log's host column is a key: left as it is
+    assert render_message(line.text, "ja") == "gmx1a（ノード 1） (::1:22) に接続しています。"
+    migration.to_labels(state.apps, None)
+    assert render_message(StepRun.objects.get(pk=step.pk).message, "ja") == "gmx1a (node 1): 終了コード 0"

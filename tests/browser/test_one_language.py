@@ -1,0 +1,215 @@
+"""Every main page speaks the reader's language only: walked in Chromium, in English and in Japanese, from ``/``.
+
+One run of K.5 (1)(a) on the lab's master cluster has run its first steps over real SSH (step results, system
+log lines) and waits for a second person's approval of A-08's command. A domain administrator with access to
+the administration walks, by clicking from ``/``, the home page, the runs list, that run's page, the sign-offs,
+the domain, cluster and plan pages, the report, the duty page, the host key page, the inventory forms and roles,
+and the administration's change forms and change history. On each page every text a person sees (text, the
+values of buttons, placeholders, titles, the options of lists, every ``<details>`` opened) is read:
+
+- in English, no Japanese character (kana, kanji, full-width forms);
+- in Japanese, no English word but the technical terms of ``TERMS`` (commands, products, standards) and the
+  names people entered in the inventory (``names_in_the_inventory``).
+
+What is shown as it is, in no language, is left out on principle, not by a list of places: ``code``, ``pre``,
+``kbd`` and ``samp`` (commands, log lines, file contents, fingerprints) and what a template marks
+``data-verbatim`` (names people entered, a note typed by a person, the language picker that names each
+language in its own words).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import override_settings
+from playwright.sync_api import expect
+
+from clusters.choices import DomainRoleName
+from clusters.models import AddressDomain, Cluster, Credential, GroupmaxServer, Node, SharedFilesystem, Site
+from procedures import services
+from procedures.catalog import PROCEDURES, render_plan
+from procedures.choices import StepState
+from procedures.models import ProcedureRun
+from tests.browser.base import BrowserTestCase
+from tests.factories import MembershipFactory, UserFactory
+from tests.fixtures.runs import inventory_from_lab
+
+# Every text a person can see, with where it is; what is verbatim is left out.
+VISIBLE_TEXTS = "\n".join(
+    line for line in (Path(__file__).parent / "visible_texts.js").read_text().splitlines() if not line.startswith("//")
+)
+
+JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/@:+#'’]*")
+
+# English that a Japanese page keeps: product and command names, standards and units, as the manuals write them.
+TERMS = set(
+    """
+    Groupmax Address Server Mail Server Object Server Replication Option ServiceGuard MC HP-UX UNIX Linux
+    K.5 SHA256 SHA-256 SSH OpenSSH ssh-ed25519 ssh-rsa ecdsa-sha2-nistp256 known_hosts IP IPv4 IPv6 LAN TCP OFF
+    ON OK CSV PDF JSON API URL ID uid root GM_SETUP GroupMail GroupMail_tmp xodrc xodsetup resiobj nxsrepstat
+    mhs_nadr_cfg cmviewcl cmrunpkg cmhaltpkg cmapplyconf cmcheckconf cmruncl cmhaltcl cmmodpkg vgchange
+    gmpublicinfo adsrvn addrSV mailSV mlstatp cksum cmcluster xodstart adstatp Django
+    """.split()
+)
+CODE_LIKE = re.compile(r"^(?:[A-Z][A-Z0-9_]+|\w+(?:\.\w+)+)$")  # SERVICE_CMD, ASCII, AAAA; control.sh.log
+
+ID = re.compile(r"^(?:[A-Z]{1,2}-(?:N|P)?\d+|#\d+|\d[\d.:,/-]*|[0-9a-f]{12,}|SHA256:\S+|\d+(?:\.\d+)*[a-z]*)$")
+
+
+def names_in_the_inventory() -> set[str]:
+    """The names people entered (sites, domains, servers, clusters, nodes, packages, paths, people): data."""
+    names = set()
+    for model, fields in (
+        (
+            Cluster,
+            ("name", "package_name", "package_host", "volume_group", "database_directory", "control_script_path"),
+        ),
+        (Node, ("host_name",)),
+        (GroupmaxServer, ("name", "host_name", "schema_name")),
+        (SharedFilesystem, ("logical_volume", "mount_point")),
+        (Credential, ("name", "key_path")),
+    ):
+        for row in model.objects.values_list(*fields):
+            names.update(str(v) for v in row if v)
+    names.update(AddressDomain.objects.values_list("name", flat=True))
+    names.update(Site.objects.values_list("name", flat=True))
+    names.update(get_user_model().objects.values_list("username", flat=True))
+    names.update(PROCEDURES)  # the catalog's codes of procedures (k5-1a), as the source's IDs
+    return names
+
+
+def english_words(text: str, allowed: set[str]) -> list[str]:
+    words = []
+    for match in WORD.finditer(text):
+        word = match.group().rstrip(".,:;'’")
+        if len(word) < 2 or word in allowed or word in TERMS or ID.match(word) or CODE_LIKE.match(word):
+            continue
+        if "/" in word or text[match.start() - 1 : match.start()] in (".", "/"):  # a path, a file's suffix
+            continue
+        words.append(word)
+    return words
+
+
+class OneLanguageTest(BrowserTestCase):
+    @pytest.fixture(autouse=True)
+    def _lab(self, running_lab):
+        self.lab = running_lab
+
+    @pytest.mark.timeout(900)
+    def test_every_main_page_shows_only_the_readers_language(self):
+        self.build_world()
+        self.found = {}
+        for language in ("en", "ja"):
+            self.language = language
+            self.allowed = names_in_the_inventory()
+            self.walk(self.log_in("walker", language=language))
+        problems = "\n".join(
+            f"[{lang}] {page}: {text!r} at {where}"
+            for (lang, page), items in self.found.items()
+            for text, where in items
+        )
+        (self.artefacts / "other-language.txt").write_text(problems)
+        assert not problems, f"text of the other language on these pages:\n{problems}"
+
+    # ------------------------------------------------------------ the world
+
+    def build_world(self):
+        self.domain = inventory_from_lab(self.lab)
+        self.cluster = self.domain.master.cluster
+        operator, approver = UserFactory(username="run-operator"), UserFactory(username="run-approver")
+        MembershipFactory(domain=self.domain, user=operator, role=DomainRoleName.OPERATOR)
+        MembershipFactory(domain=self.domain, user=approver, role=DomainRoleName.APPROVER)
+        walker = UserFactory(username="walker", is_staff=True)
+        walker.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=("clusters", "procedures"), codename__regex=r"^(view|change)_"
+            )
+        )
+        MembershipFactory(domain=self.domain, user=walker, role=DomainRoleName.DOMAIN_ADMIN)
+        plan = render_plan(self.cluster, "k5-1a")
+        with override_settings(PORTAL_DISPATCH="inline"):
+            run = services.create_run(self.cluster, plan, user=operator)
+            services.approve_run(run.pk, user=approver)
+            services.start_run(run.pk, user=operator)
+        self.run = ProcedureRun.objects.get(pk=run.pk)
+        waiting = self.run.steps.filter(state=StepState.AWAITING_APPROVAL).first()
+        assert waiting is not None, [(s.position, s.key, s.state, s.message) for s in self.run.steps.all()[:12]]
+        assert self.run.steps.filter(state=StepState.SUCCEEDED).count() >= 5
+
+    # ------------------------------------------------------------ reading a page
+
+    def check(self, page, name: str):
+        page.wait_for_load_state()
+        items = page.evaluate(VISIBLE_TEXTS)
+        bad = []
+        for item in {(i["text"], i["where"]): i for i in items}.values():
+            text = item["text"]
+            if self.language == "en":
+                if JAPANESE.search(text):
+                    bad.append((text[:160], item["where"]))
+            else:
+                words = english_words(text, self.allowed)
+                if words:
+                    bad.append((f"{' '.join(words)[:80]} in {text[:120]}", item["where"]))
+        if bad:
+            self.found[(self.language, name)] = bad
+            self.shot(page, f"{self.language}-{name}", full_page=False)
+
+    # ------------------------------------------------------------ the walk
+
+    def walk(self, page):
+        run, domain, cluster = self.run, self.domain, self.cluster
+        node1 = cluster.nodes.get(position=1)
+        self.check(page, "home")
+
+        page.get_by_test_id("nav-runs").click()
+        expect(page.get_by_test_id("run-list")).to_be_visible()
+        self.check(page, "runs")
+        page.get_by_test_id(f"run-row-{run.pk}").get_by_role("link", name=f"#{run.pk}").click()
+        expect(page.get_by_test_id("run-state")).to_be_visible()
+        self.check(page, "run")
+
+        page.get_by_test_id("queue-link").click()
+        expect(page.locator("main h1")).to_be_visible()
+        self.check(page, "sign-offs")
+
+        page.get_by_test_id("nav-domains").click()
+        self.check(page, "domains")
+        page.get_by_test_id("domain-list").get_by_role("link", name=domain.name).first.click()
+        self.check(page, "domain")
+        page.get_by_test_id("duty-link").click()
+        self.check(page, "duty")
+        page.go_back()
+        page.get_by_test_id("domain-report-link").click()
+        self.check(page, "report")
+        page.go_back()
+        page.get_by_test_id("server-list").get_by_role("link", name=cluster.name).first.click()
+        expect(page.get_by_test_id("procedure-offers")).to_be_visible()
+        self.check(page, "cluster")
+        page.get_by_test_id(f"host-key-{node1.host_name}").click()
+        self.check(page, "host-key")
+        page.go_back()
+        page.get_by_test_id(f"edit-node-{node1.host_name}").click()
+        self.check(page, "node-form")
+        page.go_back()
+        page.get_by_test_id("edit-cluster").click()
+        self.check(page, "cluster-form")
+        page.go_back()
+        page.get_by_test_id("offer-k5-1a-show").click()
+        expect(page.get_by_test_id("plan-toc")).to_be_visible()
+        self.check(page, "plan")
+
+        page.get_by_test_id(f"inventory-roles-{domain.name}").click()
+        self.check(page, "roles")
+
+        page.get_by_test_id("nav-admin").click()
+        self.check(page, "admin")
+        page.locator("#content-main").get_by_role("link", name=re.compile(r"^(Nodes|ノード)")).first.click()
+        self.check(page, "admin-nodes")
+        page.locator("#result_list tbody a").first.click()
+        self.check(page, "admin-node")
+        page.locator(".object-tools").get_by_role("link").first.click()  # History
+        self.check(page, "admin-node-history")
