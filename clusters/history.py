@@ -24,6 +24,8 @@ def inventory_history() -> HistoricalRecords:
 def _remember_address(sender, history_instance, **kwargs):
     if not hasattr(history_instance, "history_address"):
         return
+    if history_instance.history_change_reason is None:  # the admin's history shows a missing one as "None"
+        history_instance.history_change_reason = ""
     request = getattr(HistoricalRecords.context, "request", None)
     if request is not None:
         history_instance.history_address = request.META.get("REMOTE_ADDR")

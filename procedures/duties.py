@@ -27,7 +27,7 @@ from procedures import exceptions as exc
 from procedures import signoff
 from procedures.choices import DutyRecordState, HostState
 from procedures.models import DutyRecord, StepHostResult
-from procedures.plan import host_shown, node_label, standalone_label
+from procedures.plan import node_label, standalone_label
 from procedures.signoff import Decision
 
 MHS_STEP_KEYS = Q(step__key__contains="mhs_nadr_cfg") | Q(step__key__contains="mail_servers_mhs")
@@ -87,8 +87,8 @@ def duty_applies(domain: AddressDomain) -> bool:
 
 
 def _place_label(server: GroupmaxServer, node: Node | None) -> str:
-    """The place as a host label (``plan.node_label``) in the reader's language."""
-    return host_shown(node_label(node.host_name, node.position) if node else standalone_label(server.host_name))
+    """The place as a host label (``plan.node_label``): a key, shown through ``plan.host_shown``."""
+    return node_label(node.host_name, node.position) if node else standalone_label(server.host_name)
 
 
 def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:

@@ -16,11 +16,17 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from portal.errors import PortalError
-from procedures import services
+from procedures import audit, services
 from procedures.choices import StepState
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ConsoleScreenshot, ProcedureRun, RunEvent, ServerLock, StepHostResult, StepRun
 from procedures.texts import localised, render_message
+
+
+@admin.display(description=gettext_lazy("what happened"))
+def _what_happened(obj):
+    """An event as the run page tells it, in the reader's language (``audit.describe``); its codes stay below."""
+    return audit.describe(obj).sentence if obj is not None else ""
 
 
 def _shown(field: str, label):
@@ -77,8 +83,9 @@ class ReadOnlyAdmin(StoredTexts, admin.ModelAdmin):
 
 class StepInline(admin.TabularInline):
     model = StepRun
-    fields = ("position", "key", "kind", "state", "attempt", "executed_by", "message_shown")
+    fields = ("position", "key", "kind_shown", "state", "attempt", "executed_by", "message_shown")
     readonly_fields = fields
+    kind_shown = admin.display(description=gettext_lazy("kind"))(lambda self, obj: obj.kind_label if obj else "")
     message_shown = _shown("message", gettext_lazy("outcome"))
     extra = 0
     can_delete = False
@@ -90,8 +97,9 @@ class StepInline(admin.TabularInline):
 
 class EventInline(admin.TabularInline):
     model = RunEvent
-    fields = ("at", "action", "step", "source", "target", "actor", "actor_label", "reason_shown", "address")
+    fields = ("at", "what_happened", "step", "actor", "reason_shown", "address")
     readonly_fields = fields
+    what_happened = staticmethod(_what_happened)
     reason_shown = _shown("reason", gettext_lazy("why"))
     extra = 0
     can_delete = False
@@ -188,7 +196,8 @@ class StepHostResultAdmin(ReadOnlyAdmin):
 
 @admin.register(RunEvent)
 class RunEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "run", "step", "action", "source", "target", "actor", "actor_label", "address")
+    list_display = ("at", "run", "step", "what_happened", "actor", "address")
+    what_happened = staticmethod(_what_happened)
     list_filter = ("action",)
 
 

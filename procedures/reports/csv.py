@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+from procedures.plan import host_shown
 from procedures.reports.domain import DomainReport
 from procedures.reports.redact import redact
 
@@ -50,7 +51,7 @@ def tables(report: DomainReport) -> dict[str, tuple[list[str], Iterator[list]]]:
              _("When"), _("Run"), _("Step"), _("Reason (outside the portal)"), _("Recorded by (outside)"),
              _("Signed off by"), _("Outside records awaiting sign-off")],
             (
-                [row.server, row.cluster, p.label, p.holds,
+                [row.server, row.cluster, host_shown(p.label), p.holds,
                  {"portal": _("a portal run"), "outside": _("done outside the portal")}.get(p.how, ""),
                  p.at, p.run_id, p.step_key, p.outside_reason, p.outside_recorded_by, p.outside_signed_off_by,
                  p.pending_outside]

@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from procedures.plan import host_shown
+
 register = template.Library()
 
 
@@ -182,7 +184,7 @@ def duty_rows(context, report, links=False, limit=None):
                 testid,
                 "yes" if p.holds else "no",
                 server,
-                p.label,
+                host_shown(p.label),
                 holds,
                 set_by,
                 cells,

@@ -31,7 +31,7 @@ from clusters.models import AddressDomain, Cluster, Credential, GroupmaxServer, 
 from procedures import services
 from procedures.catalog import PROCEDURES, render_plan
 from procedures.choices import StepState
-from procedures.models import ProcedureRun
+from procedures.models import ProcedureRun, StepRun
 from tests.browser.base import BrowserTestCase
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.runs import inventory_from_lab
@@ -77,7 +77,8 @@ def names_in_the_inventory() -> set[str]:
     names.update(AddressDomain.objects.values_list("name", flat=True))
     names.update(Site.objects.values_list("name", flat=True))
     names.update(get_user_model().objects.values_list("username", flat=True))
-    names.update(PROCEDURES)  # the catalog's codes of procedures (k5-1a), as the source's IDs
+    names.update(PROCEDURES)  # the catalog's codes of procedures (k5-1a) and steps (a01.vg_activate): IDs
+    names.update(StepRun.objects.values_list("key", flat=True))
     return names
 
 
@@ -207,9 +208,14 @@ class OneLanguageTest(BrowserTestCase):
 
         page.get_by_test_id("nav-admin").click()
         self.check(page, "admin")
-        page.locator("#content-main").get_by_role("link", name=re.compile(r"^(Nodes|ノード)")).first.click()
+        page.locator('#content-main a[href$="/clusters/node/"]').first.click()
         self.check(page, "admin-nodes")
         page.locator("#result_list tbody a").first.click()
         self.check(page, "admin-node")
-        page.locator(".object-tools").get_by_role("link").first.click()  # History
+        page.locator(".object-tools a.historylink").click()
         self.check(page, "admin-node-history")
+        page.locator("#site-name a").click()
+        page.locator('#content-main a[href$="/procedures/procedurerun/"]').first.click()
+        self.check(page, "admin-runs")
+        page.locator("#result_list tbody a").first.click()
+        self.check(page, "admin-run")

@@ -213,7 +213,7 @@ def test_the_csv_opens_with_the_right_columns_and_japanese_text(client, state_wo
     assert runs[1][0] == str(run.pk) and runs[1][2] == "テスト" and runs[1][4] == "計画済み"
     mail = tables["mail_servers.csv"]
     assert [(row[2], row[3]) for row in mail[1:]] == [
-        (f"{w.node1.host_name} (node 1)", "あり"), (f"{w.node2.host_name} (node 2)", "なし"),
+        (f"{w.node1.host_name}（ノード 1）", "あり"), (f"{w.node2.host_name}（ノード 2）", "なし"),
     ]  # fmt: skip
     one = client.get(reverse("procedures:report-domain-csv", args=[w.domain.pk]), {"table": "runs"})
     body = b"".join(one.streaming_content)
