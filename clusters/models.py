@@ -65,8 +65,12 @@ class AddressDomain(models.Model):
 class DomainMembership(models.Model):
     """A person's role in one domain; every page, action and socket asks for one."""
 
-    domain = models.ForeignKey(AddressDomain, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domain_memberships")
+    domain = models.ForeignKey(
+        AddressDomain, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("domain")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domain_memberships", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=20, choices=DomainRoleName.choices)
     history = inventory_history()
 
@@ -227,7 +231,9 @@ class Cluster(models.Model):
 class SharedFilesystem(models.Model):
     """One logical volume of the package's volume group and where it is mounted."""
 
-    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="filesystems")
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.CASCADE, related_name="filesystems", verbose_name=_("cluster")
+    )
     logical_volume = models.CharField(
         _("logical volume"), max_length=255, validators=[v.validate_absolute_path], help_text="/dev/vggmax/lvol1"
     )

@@ -37,3 +37,19 @@ def test_every_string_of_the_current_code_has_a_japanese_translation(tmp_path):
     )
     left = untranslated(tmp_path / "locale/ja/LC_MESSAGES/django.po")
     assert not left, f"untranslated or fuzzy Japanese strings:\n{left[:3000]}"
+
+
+def test_every_field_of_the_portals_models_has_a_translated_name():
+    """The admin's labels and the history's field names come from ``verbose_name``: each is a gettext text."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    untranslated = [
+        f"{model.__name__}.{field.name}"
+        for app in ("clusters", "procedures", "portal")
+        for model in apps.get_app_config(app).get_models()
+        if not model.__name__.startswith("Historical")  # django-simple-history's copies: the history names them
+        for field in model._meta.get_fields()
+        if getattr(field, "concrete", False) and not field.auto_created and not isinstance(field.verbose_name, Promise)
+    ]
+    assert not untranslated

@@ -20,6 +20,7 @@ from procedures import audit, services
 from procedures.choices import StepState
 from procedures.forms import ConsoleConfirmForm
 from procedures.models import ConsoleScreenshot, ProcedureRun, RunEvent, ServerLock, StepHostResult, StepRun
+from procedures.plan import host_shown
 from procedures.texts import localised, render_message
 
 
@@ -111,7 +112,7 @@ class EventInline(admin.TabularInline):
 @admin.register(ProcedureRun)
 class ProcedureRunAdmin(ReadOnlyAdmin):
     run_path = ""
-    list_display = ("pk", "procedure", "cluster", "state", "planned_by", "created_at")
+    list_display = ("id", "procedure", "cluster", "state", "planned_by", "created_at")
     list_filter = ("state", "procedure")
     inlines = (StepInline, EventInline)
     exclude = ("plan",)
@@ -191,7 +192,11 @@ class StepRunAdmin(ReadOnlyAdmin):
 @admin.register(StepHostResult)
 class StepHostResultAdmin(ReadOnlyAdmin):
     run_path = "step__run"
-    list_display = ("step", "attempt", "host_label", "state", "exit_code", "pgid")
+    list_display = ("step", "attempt", "host_shown", "state", "exit_code", "pgid")
+
+    @admin.display(description=gettext_lazy("host"))
+    def host_shown(self, obj):
+        return host_shown(obj.host_label)
 
 
 @admin.register(RunEvent)

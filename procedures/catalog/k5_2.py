@@ -9,7 +9,8 @@ from procedures.catalog.base import Check, Kind, Procedure, Step, Target, text
 from procedures.choices import FourEyesKind
 
 CODE = "k5-2"
-VERSION = "1.2"  # 1.2: C-00 proves the previous directory; node 2's xodrc names it; copies fail on a read error
+VERSION = "1.3"  # 1.3: the English names the console's buttons in English; 1.2: C-00 proves the previous directory;
+# node 2's xodrc names it; copies fail on a read error
 TITLE = text("K.5 (2) 既存環境のクラスタ化", "K.5 (2) Converting an existing environment to a cluster")
 NODE1, NODE2, BOTH = steps.NODE1, steps.NODE2, steps.BOTH
 MIGRATION = ("migration_path",)
@@ -401,7 +402,7 @@ STEPS = (
         text("サーバ一覧で対象サーバを選び［変更］", "Select the server and choose Change"),
         text(
             "［サーバ一覧］ダイアログで、クラスタ化するサーバを選び［変更］を選びます。",
-            "In the Server List dialog, select the server being clustered and choose 変更 (Change).",
+            "In the Server List dialog, select the server being clustered and choose Change.",
         ),
         [
             Check(
@@ -439,7 +440,7 @@ STEPS = (
         text("［了解］で登録", "Choose OK to register"),
         text(
             "［了解］を選ぶと、入力したパッケージのドメイン名またはホスト名がシステムに登録されます。",
-            "Choose 了解 (OK); the package domain or host name entered is registered in the system.",
+            "Choose OK; the package domain or host name entered is registered in the system.",
         ),
         [
             Check(

@@ -97,7 +97,9 @@ def _upload_to(instance: ConsoleScreenshot, filename: str) -> str:
 class ConsoleScreenshot(models.Model):
     """A screenshot kept with a console step's confirmation; append-only like the events that cite its hash."""
 
-    step = models.ForeignKey("procedures.StepRun", on_delete=models.CASCADE, related_name="screenshots")
+    step = models.ForeignKey(
+        "procedures.StepRun", on_delete=models.CASCADE, related_name="screenshots", verbose_name=gettext_lazy("step")
+    )
     attempt = models.PositiveIntegerField(gettext_lazy("attempt"), default=0)
     image = models.FileField(gettext_lazy("screenshot"), upload_to=_upload_to, max_length=300)
     sha256 = models.CharField(gettext_lazy("SHA-256"), max_length=64)
@@ -106,7 +108,9 @@ class ConsoleScreenshot(models.Model):
     width = models.PositiveIntegerField(gettext_lazy("width"), default=0)
     height = models.PositiveIntegerField(gettext_lazy("height"), default=0)
     original_name = models.CharField(gettext_lazy("file name given"), max_length=255, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=gettext_lazy("uploaded by")
+    )
     uploaded_at = models.DateTimeField(gettext_lazy("uploaded at"), default=timezone.now)
     objects = AppendOnlyQuerySet.as_manager()
 

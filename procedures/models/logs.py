@@ -31,9 +31,16 @@ class RunLogLineQuerySet(models.QuerySet):
 
 
 class RunLogLine(models.Model):
-    run = models.ForeignKey("procedures.ProcedureRun", on_delete=models.CASCADE, related_name="log_lines")
+    run = models.ForeignKey(
+        "procedures.ProcedureRun", on_delete=models.CASCADE, related_name="log_lines", verbose_name=_("run")
+    )
     step = models.ForeignKey(
-        "procedures.StepRun", on_delete=models.CASCADE, null=True, blank=True, related_name="log_lines"
+        "procedures.StepRun",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="log_lines",
+        verbose_name=_("step"),
     )
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
     host = models.CharField(_("host"), max_length=200, blank=True)

@@ -38,8 +38,10 @@ class DutyRecord(FSMModelMixin, models.Model):
     state = FSMField(
         _("state"), default=DutyRecordState.PENDING, choices=DutyRecordState.choices, protected=True, max_length=12
     )
-    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     note = models.TextField(_("sign-off note"), blank=True)
 
     class Meta:
@@ -67,7 +69,12 @@ class ReportExport(models.Model):
         "clusters.AddressDomain", on_delete=models.PROTECT, related_name="+", verbose_name=_("domain")
     )
     run = models.ForeignKey(
-        "procedures.ProcedureRun", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "procedures.ProcedureRun",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run"),
     )
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)

@@ -34,17 +34,25 @@ class ProcedureRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     wait_reason = models.CharField(_("waiting for"), max_length=20, choices=WaitReason.choices, blank=True, default="")
     wait_message = models.TextField(_("why it waits"), blank=True)
     planned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("planned by"))
-    approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    started_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    signed_off_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    aborted_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("approved by")
+    )
+    started_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("started by")
+    )
+    signed_off_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("signed off by")
+    )
+    aborted_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("aborted by")
+    )
     abort_requested_at = models.DateTimeField(_("abort requested at"), null=True, blank=True)
     abort_reason = models.TextField(_("abort reason"), blank=True)
     created_at = models.DateTimeField(_("planned at"), default=timezone.now)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    signed_off_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    signed_off_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed off at"))
     rehearsal_of = models.CharField(
         _("rehearsal of plan"), max_length=64, blank=True, default="",
         help_text=_("The digest of the real plan this lab run rehearses; empty for a real run."),
@@ -146,25 +154,44 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     worker = models.CharField(_("worker"), max_length=120, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("last asked of the workers"), null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    executed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    confirmed_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    executed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("executed by")
+    )
+    confirmed_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("confirmed by")
+    )
     checklist = models.JSONField(_("ticked checklist items"), default=list, blank=True)
-    signed_off_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    signed_off_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("signed off by")
+    )
     message = models.TextField(_("outcome"), blank=True)
-    abort_requested_at = models.DateTimeField(null=True, blank=True)
-    abort_requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    abort_requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("abort requested at"))
+    abort_requested_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("abort requested by")
+    )
     resolution = models.CharField(_("resolution asked"), max_length=10, choices=Resolution.choices, blank=True)
     resolution_reason = models.TextField(_("reason"), blank=True)
-    resolution_requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    resolved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolution_requested_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolution requested by"),
+    )
+    resolved_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("resolved by")
+    )
     resolution_version = models.PositiveIntegerField(
         _("request number"),
         default=0,
         help_text=_("Counts every skip or done request of the step; a countersign names the one it approves."),
     )
-    approved_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("approved by")
+    )
     approved_at = models.DateTimeField(_("command approved at"), null=True, blank=True)
     approval_round = models.PositiveIntegerField(
         _("approval request"), default=0, help_text=_("Counts each time the step's command waited for approvers.")
@@ -172,6 +199,7 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     rejected_by = models.ForeignKey(
         USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("An approver who rejected this attempt (its command, or its outcome)."),
+        verbose_name=_("rejected by"),
     )  # fmt: skip
     objects = StepRunQuerySet.as_manager()
 
@@ -308,21 +336,28 @@ class StepRun(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 class StepHostResult(models.Model):
     """What one attempt of a step did on one host: fan-out steps show one row per host."""
 
-    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="host_results")
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="host_results", verbose_name=_("step"))
     attempt = models.PositiveIntegerField(_("attempt"))
     host_label = models.CharField(_("host"), max_length=200)
     host_name = models.CharField(_("host name"), max_length=253)
-    node = models.ForeignKey("clusters.Node", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    node = models.ForeignKey(
+        "clusters.Node", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("node")
+    )
     server = models.ForeignKey(
-        "clusters.GroupmaxServer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "clusters.GroupmaxServer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("server"),
     )
     state = models.CharField(_("state"), max_length=20, choices=HostState.choices, default=HostState.PENDING)
     exit_code = models.IntegerField(_("exit code"), null=True, blank=True)
     pgid = models.IntegerField(_("remote process group"), null=True, blank=True)
     message = models.TextField(_("outcome"), blank=True)
     abort_outcome = models.TextField(_("abort outcome"), blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name, verbose_name_plural = _("host result"), _("host results")
@@ -334,7 +369,7 @@ class StepHostResult(models.Model):
         )
 
     def __str__(self):
-        return f"{self.host_label}: {self.state}"
+        return f"{self.host_label} #{self.attempt}"
 
 
 class ServerLock(models.Model):
@@ -348,7 +383,7 @@ class ServerLock(models.Model):
         "clusters.GroupmaxServer", on_delete=models.CASCADE, related_name="lock", verbose_name=_("server")
     )
     run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="locks", verbose_name=_("run"))
-    acquired_at = models.DateTimeField(default=timezone.now)
+    acquired_at = models.DateTimeField(default=timezone.now, verbose_name=_("acquired at"))
 
     class Meta:
         verbose_name, verbose_name_plural = _("server lock"), _("server locks")
@@ -393,19 +428,23 @@ STATE_LABELS = {**dict(RunState.choices), **dict(StepState.choices)}
 class RunEvent(models.Model):
     """Append-only record of every transition of a run or one of its steps: who, when, from, to, why, where."""
 
-    run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="events")
-    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    run = models.ForeignKey(ProcedureRun, on_delete=models.CASCADE, related_name="events", verbose_name=_("run"))
+    step = models.ForeignKey(
+        StepRun, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("step")
+    )
     action = models.CharField(_("action"), max_length=40)
     source = models.CharField(_("from"), max_length=24, blank=True)
     target = models.CharField(_("to"), max_length=24, blank=True)
-    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor")
+    )
     actor_label = models.CharField(
         _("by"), max_length=150, blank=True, help_text=_("A worker or the reaper when no person.")
     )
     reason = models.TextField(_("why"), blank=True)
     address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now)
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
@@ -413,7 +452,7 @@ class RunEvent(models.Model):
         ordering = ("at", "pk")
 
     def __str__(self):
-        return f"{self.action}: {self.source} → {self.target}"
+        return f"#{self.pk}"  # its codes are fields of their own; the admin and the run page tell it as a sentence
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

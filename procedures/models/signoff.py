@@ -67,13 +67,22 @@ class RehearsalRule(models.Model):
 class Signature(models.Model):
     """One approver's signature on one request: a four-eyes command, a sign-off, a countersign, a run's close."""
 
-    run = models.ForeignKey("procedures.ProcedureRun", on_delete=models.CASCADE, related_name="signatures")
+    run = models.ForeignKey(
+        "procedures.ProcedureRun", on_delete=models.CASCADE, related_name="signatures", verbose_name=_("run")
+    )
     step = models.ForeignKey(
-        "procedures.StepRun", on_delete=models.CASCADE, null=True, blank=True, related_name="signatures"
+        "procedures.StepRun",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("step"),
     )
     decision = models.CharField(_("decision"), max_length=20)
     round = models.PositiveIntegerField(_("request"), default=0)
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signer")
+    )
     at = models.DateTimeField(_("signed at"), default=timezone.now)
     objects = AppendOnlyQuerySet.as_manager()
 

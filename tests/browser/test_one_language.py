@@ -17,7 +17,6 @@ What is shown as it is, in no language, is left out on principle, not by a list 
 language in its own words).
 """
 
-import re
 from pathlib import Path
 
 import pytest
@@ -35,28 +34,12 @@ from procedures.models import ProcedureRun, StepRun
 from tests.browser.base import BrowserTestCase
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.runs import inventory_from_lab
+from tests.language import JAPANESE, english_words
 
 # Every text a person can see, with where it is; what is verbatim is left out.
 VISIBLE_TEXTS = "\n".join(
     line for line in (Path(__file__).parent / "visible_texts.js").read_text().splitlines() if not line.startswith("//")
 )
-
-JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/@:+#'’]*")
-
-# English that a Japanese page keeps: product and command names, standards and units, as the manuals write them.
-TERMS = set(
-    """
-    Groupmax Address Server Mail Server Object Server Replication Option ServiceGuard MC HP-UX UNIX Linux
-    K.5 SHA256 SHA-256 SSH OpenSSH ssh-ed25519 ssh-rsa ecdsa-sha2-nistp256 known_hosts IP IPv4 IPv6 LAN TCP OFF
-    ON OK CSV PDF JSON API URL ID uid root GM_SETUP GroupMail GroupMail_tmp xodrc xodsetup resiobj nxsrepstat
-    mhs_nadr_cfg cmviewcl cmrunpkg cmhaltpkg cmapplyconf cmcheckconf cmruncl cmhaltcl cmmodpkg vgchange
-    gmpublicinfo adsrvn addrSV mailSV mlstatp cksum cmcluster xodstart adstatp Django
-    """.split()
-)
-CODE_LIKE = re.compile(r"^(?:[A-Z][A-Z0-9_]+|\w+(?:\.\w+)+)$")  # SERVICE_CMD, ASCII, AAAA; control.sh.log
-
-ID = re.compile(r"^(?:[A-Z]{1,2}-(?:N|P)?\d+|#\d+|\d[\d.:,/-]*|[0-9a-f]{12,}|SHA256:\S+|\d+(?:\.\d+)*[a-z]*)$")
 
 
 def names_in_the_inventory() -> set[str]:
@@ -80,18 +63,6 @@ def names_in_the_inventory() -> set[str]:
     names.update(PROCEDURES)  # the catalog's codes of procedures (k5-1a) and steps (a01.vg_activate): IDs
     names.update(StepRun.objects.values_list("key", flat=True))
     return names
-
-
-def english_words(text: str, allowed: set[str]) -> list[str]:
-    words = []
-    for match in WORD.finditer(text):
-        word = match.group().rstrip(".,:;'’")
-        if len(word) < 2 or word in allowed or word in TERMS or ID.match(word) or CODE_LIKE.match(word):
-            continue
-        if "/" in word or text[match.start() - 1 : match.start()] in (".", "/"):  # a path, a file's suffix
-            continue
-        words.append(word)
-    return words
 
 
 class OneLanguageTest(BrowserTestCase):
