@@ -7,7 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from django.contrib import admin
+        from django.contrib import admin  # the admin imports models: only once the apps are ready
 
         # The administration is the portal's, in the reader's language (Django's default names "Django").
         admin.site.site_header = admin.site.site_title = _("Groupmax cluster portal")

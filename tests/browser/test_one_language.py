@@ -116,6 +116,7 @@ class OneLanguageTest(BrowserTestCase):
     def check(self, page, name: str):
         page.wait_for_load_state()
         items = page.evaluate(VISIBLE_TEXTS)
+        assert len(items) > 10, f"{name}: the page shows almost nothing: {items}"
         bad = []
         for item in {(i["text"], i["where"]): i for i in items}.values():
             text = item["text"]

@@ -27,3 +27,13 @@ def test_the_catalogs_texts_are_each_in_their_own_language():
     english_in_japanese = [(path, english_words(t["ja"]), t["ja"]) for path, t in found if english_words(t["ja"])]
     assert not japanese_in_english
     assert not english_in_japanese
+
+
+def test_the_rules_find_the_other_language_and_let_commands_ids_and_names_through():
+    assert JAPANESE.search("Choose 了解 (OK)") and not JAPANESE.search("Choose OK; exit code 0 — gmx1a (node 1)")
+    assert english_words("gmx1a (node 1): 終了コード 0", {"gmx1a"}) == ["node"]
+    assert english_words("command node2 mail_server db_files_not_precreated") == [
+        "command", "node2", "mail_server", "db_files_not_precreated"
+    ]  # fmt: skip
+    kept = "A-24 の手順で K.5 の cmviewcl を実行、SERVICE_CMD[1] を control.sh.log と /etc/cmcluster に、SHA256 を確認"
+    assert english_words(kept) == []
