@@ -3,18 +3,19 @@
 One run of K.5 (1)(a) on the lab's master cluster has run its first steps over real SSH (step results, system
 log lines) and waits for a second person's approval of A-08's command. A domain administrator with access to
 the administration walks, by clicking from ``/``, the home page, the runs list, that run's page, the sign-offs,
-the domain, cluster and plan pages, the report, the duty page, the host key page, the inventory forms and roles,
-and the administration's change forms and change history. On each page every text a person sees (text, the
-values of buttons, placeholders, titles, the options of lists, every ``<details>`` opened) is read:
+the domain, cluster and plan pages, the report, the duty page, the sign-off rules, the host key page, the
+inventory forms and roles, and the administration's runs, nodes and change history. On each page every text a
+person sees (text, the values of buttons, placeholders, titles, labels, the options of lists, every
+``<details>`` opened) is read, with the rules of ``tests/language.py``:
 
 - in English, no Japanese character (kana, kanji, full-width forms);
-- in Japanese, no English word but the technical terms of ``TERMS`` (commands, products, standards) and the
-  names people entered in the inventory (``names_in_the_inventory``).
+- in Japanese, no English word but the technical terms (commands, products, standards), IDs and code-like
+  words, and the names people entered (``names_in_the_inventory``) or the catalog gives (procedure and step
+  codes).
 
 What is shown as it is, in no language, is left out on principle, not by a list of places: ``code``, ``pre``,
-``kbd`` and ``samp`` (commands, log lines, file contents, fingerprints) and what a template marks
-``data-verbatim`` (names people entered, a note typed by a person, the language picker that names each
-language in its own words).
+``kbd``, ``samp`` and ``textarea`` (commands, log lines, file contents, fingerprints, what a form holds) and
+what a template marks ``data-verbatim`` (the language picker, which names each language in its own words).
 """
 
 from pathlib import Path
@@ -158,6 +159,9 @@ class OneLanguageTest(BrowserTestCase):
         page.go_back()
         page.get_by_test_id("domain-report-link").click()
         self.check(page, "report")
+        page.go_back()
+        page.get_by_test_id("signoff-rules-link").click()
+        self.check(page, "sign-off-rules")
         page.go_back()
         page.get_by_test_id("server-list").get_by_role("link", name=cluster.name).first.click()
         expect(page.get_by_test_id("procedure-offers")).to_be_visible()
