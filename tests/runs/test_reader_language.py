@@ -237,8 +237,8 @@ def test_the_migration_turns_host_labels_in_stored_messages_into_messages(state_
     store_lines([(run.pk, step.pk, 1, "gmx1a (node 1)", 1, Stream.SYSTEM,
                   message("Connecting to {host} ({address}:{port}).", host="gmx1a (node 1)", address="::1", port=22),
                   timezone.now())])  # fmt: skip
-    migration = importlib.import_module("procedures.migrations.0011_host_labels_in_messages")
-    state = MigrationExecutor(connection).loader.project_state(("procedures", "0011_host_labels_in_messages"))
+    migration = importlib.import_module("procedures.migrations.0012_host_labels_in_messages")
+    state = MigrationExecutor(connection).loader.project_state(("procedures", "0012_host_labels_in_messages"))
     migration.to_messages(state.apps, None)
     assert render_message(StepRun.objects.get(pk=step.pk).message, "ja") == "gmx1a（ノード 1）: 終了コード 0"
     line = RunLogLine.objects.get(run=run)

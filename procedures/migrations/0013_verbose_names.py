@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clusters', '0004_verbose_names'),
-        ('procedures', '0011_host_labels_in_messages'),
+        ('procedures', '0012_host_labels_in_messages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -91,6 +91,6 @@ def to_labels(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("procedures", "0010_signoff_rules_history")]
+    dependencies = [("procedures", "0011_report_period_index")]
 
     operations = [migrations.RunPython(to_messages, to_labels)]
