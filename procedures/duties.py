@@ -86,6 +86,12 @@ def duty_applies(domain: AddressDomain) -> bool:
     return domain.servers.clustered().exists()
 
 
+def domains_where_duty_applies(domains):
+    """The pks of ``domains`` (a queryset of domains or of their pks) where the duty exists (``duty_applies``), as a
+    subquery: ``mhs_nadr_cfg_duties`` reads it in its first query."""
+    return GroupmaxServer.objects.clustered().filter(domain__in=domains).values("domain_id")
+
+
 def _place_label(server: GroupmaxServer, node: Node | None) -> str:
     """The place as a host label (``plan.node_label``): a key, shown through ``plan.host_shown``."""
     return node_label(node.host_name, node.position) if node else standalone_label(server.host_name)
@@ -94,17 +100,27 @@ def _place_label(server: GroupmaxServer, node: Node | None) -> str:
 def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
     """Every mail server of ``domain`` with, per place, what the portal and signed-off outside records say.
 
-    Four queries whatever the number of servers and runs: the mail servers, their nodes, the newest successful
-    result per place with its step and run (a subquery per place; the run's plan snapshot is not read), and the
-    outside records.
+    Four queries whatever the number of servers and runs (``mhs_nadr_cfg_duties``).
     """
-    servers = list(domain.servers.mail_servers().select_related("cluster"))
+    return mhs_nadr_cfg_duties([domain.pk]).get(domain.pk, [])
+
+
+def mhs_nadr_cfg_duties(domains) -> dict[int, list[MailServerDuty]]:
+    """``mhs_nadr_cfg_duty`` of every domain in ``domains`` (pks, domains or a queryset of them), by domain pk;
+    a domain without a mail server is left out.
+
+    Four queries whatever the number of domains, servers and runs: the mail servers, their nodes, the newest
+    successful result per place with its step and run (a subquery per place; the run's plan snapshot is not
+    read), and the outside records.
+    """
+    servers = list(GroupmaxServer.objects.mail_servers().filter(domain__in=domains).select_related("cluster"))
     nodes: dict[int, list[Node]] = {}
     for node in Node.objects.filter(cluster__in=[s.cluster_id for s in servers if s.cluster_id]).order_by(
-        "cluster", "position"
+        "cluster_id", "position"
     ):
         nodes.setdefault(node.cluster_id, []).append(node)
-    duties, by_node, by_server = [], {}, {}
+    duties: dict[int, list[MailServerDuty]] = {}
+    by_node, by_server = {}, {}
     for server in servers:
         duty = MailServerDuty(server)
         if server.cluster_id:
@@ -112,7 +128,9 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
                 duty.places.append(by_node.setdefault(node.pk, PlaceDuty(_place_label(server, node), node)))
         else:
             duty.places.append(by_server.setdefault(server.pk, PlaceDuty(_place_label(server, None))))
-        duties.append(duty)
+        duties.setdefault(server.domain_id, []).append(duty)
+    if not servers:
+        return duties
     # The newest successful result per place, as a subquery per node or server that walks its results from the
     # newest and stops at the first that fits, rather than grouping every result of the domain's mail servers.
     succeeded = StepHostResult.objects.filter(MHS_STEP_KEYS, state=HostState.SUCCEEDED).order_by("-pk").values("pk")
@@ -122,7 +140,7 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
     at_servers = GroupmaxServer.objects.filter(pk__in=list(by_server)).values(
         last=Subquery(succeeded.filter(server=OuterRef("pk"), node=None)[:1])
     )
-    results = StepHostResult.objects.filter(Q(pk__in=at_nodes) | Q(pk__in=at_servers))
+    results = StepHostResult.objects.filter(Q(pk__in=at_nodes) | Q(pk__in=at_servers)).order_by("pk")
     for result in results.select_related("step__run").defer("step__run__plan"):  # a plan snapshot is large
         place = by_node.get(result.node_id) if result.node_id else by_server.get(result.server_id)
         if place is not None and (place.portal is None or result.pk > place.portal.pk):
@@ -138,7 +156,7 @@ def mhs_nadr_cfg_duty(domain: AddressDomain) -> list[MailServerDuty]:
             place.outside = record
         else:
             place.pending.append(record)
-    return sorted(duties, key=lambda d: (d.on_record, d.server.name))
+    return {pk: sorted(rows, key=lambda d: (d.on_record, d.server.name)) for pk, rows in duties.items()}
 
 
 def record_outside(server_id: int, *, user, node_id: int | None, reason: str, done_at=None) -> DutyRecord:

@@ -257,10 +257,9 @@ def cluster_warnings(user) -> list[ClusterWarning]:
     for server in standalone:
         warn(server, _("Server %(server)s has no pinned host key.") % {"server": server.name})
 
-    for domain in AddressDomain.objects.visible_to(user):
-        if not duties.duty_applies(domain):
-            continue
-        for duty in duties.mhs_nadr_cfg_duty(domain):
+    applies = duties.domains_where_duty_applies(AddressDomain.objects.visible_to(user).values("pk"))
+    for domain_duties in duties.mhs_nadr_cfg_duties(applies).values():
+        for duty in domain_duties:
             if not duty.on_record:
                 subject = duty.server.cluster if duty.server.cluster_id else duty.server
                 warn(

@@ -271,12 +271,33 @@ def may_decide(decision: Decision, user, obj) -> bool:
     return True
 
 
+# Built ``waiting_for`` queries by (decision, person, superuser): the SQL depends on nothing else (the person's
+# domains are a subquery, read whenever it runs), and building it cost more than running it, on every page (the
+# header's count). Each use gets a clone; a bounded number are kept.
+_WAITING: dict[tuple[Decision, int, bool], object] = {}
+_WAITING_KEPT = 512
+
+
 def waiting_for(decision: Decision, user):
     """What waits for ``user`` to decide: in the domains where they hold the role, never their own work."""
-    rule = RULES[decision]
-    model, domain_path = SUBJECTS[rule.subject]
+    model, _domain_path = SUBJECTS[RULES[decision].subject]
     if not getattr(user, "is_authenticated", False):
         return model.objects.none()
+    key = (decision, user.pk, bool(user.is_superuser))
+    query = _WAITING.get(key)
+    if query is None:
+        query = _waiting_query(decision, user).query
+        if len(_WAITING) >= _WAITING_KEPT:
+            _WAITING.clear()
+        _WAITING[key] = query
+    queryset = model.objects.all()
+    queryset.query = query.chain()
+    return queryset
+
+
+def _waiting_query(decision: Decision, user):
+    rule = RULES[decision]
+    model, domain_path = SUBJECTS[rule.subject]
     domains = domains_where(user, rule.role)
     if domain_path is None:  # a machine's host key change: its domain is that of its node or its server
         queryset = model.objects.filter(rule.waiting).in_domains(domains)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.template.defaultfilters import date
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 
 from procedures.models import ProcedureRun
 from procedures.templatetags.runs import duration
+
+TIME_FORMAT = "Y-m-d H:i"
 
 
 class RunTable(tables.Table):
@@ -20,8 +24,8 @@ class RunTable(tables.Table):
     progress = tables.Column(verbose_name=_("Progress"), accessor="steps_done", orderable=False)
     planned_by = tables.Column(verbose_name=_("Planned by"), accessor="planned_by__username")
     started_by = tables.Column(verbose_name=_("Started by"), accessor="started_by__username", default="—")
-    created_at = tables.DateTimeColumn(verbose_name=_("Planned at"), format="Y-m-d H:i")
-    finished_at = tables.DateTimeColumn(verbose_name=_("Finished at"), format="Y-m-d H:i", default="—")
+    created_at = tables.Column(verbose_name=_("Planned at"))
+    finished_at = tables.Column(verbose_name=_("Finished at"), default="—")
     took = tables.Column(verbose_name=_("Took"), empty_values=(), orderable=False)
 
     class Meta:
@@ -56,6 +60,12 @@ class RunTable(tables.Table):
             record.steps_done,
             _("%(done)s of %(total)s") % {"done": record.steps_done, "total": record.steps_total},
         )
+
+    def render_created_at(self, value):
+        return date(template_localtime(value), TIME_FORMAT)  # as DateTimeColumn's template, without one per cell
+
+    def render_finished_at(self, value):
+        return date(template_localtime(value), TIME_FORMAT)
 
     def render_took(self, record):
         return duration(record.took) or "—"

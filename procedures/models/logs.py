@@ -11,6 +11,7 @@ as ``\\xHH``; ``raw_bytes`` turns it back into the bytes printed.
 """
 
 import re
+from typing import NamedTuple
 
 from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -22,9 +23,34 @@ LINE_MAX = 65536  # bytes of one stored line; the rest of a longer line follows 
 COLUMNS = "run_id, step_id, attempt, host, seq, stream, text, at, continued, escaped"
 
 
+def shown_text(stream: str, text: str) -> str:
+    """A line as the reader reads it: the portal's own lines (stored messages) in the reader's language."""
+    return render_message(text) if stream == Stream.SYSTEM else text
+
+
+class ShownLine(NamedTuple):
+    """A log line as a page shows it (``RunLogLineQuerySet.shown``): its fields, without a model object per line."""
+
+    step_id: int | None
+    host: str
+    seq: int
+    stream: str
+    text: str
+    continued: bool
+    escaped: bool
+
+    @property
+    def shown_text(self) -> str:
+        return shown_text(self.stream, self.text)
+
+
 class RunLogLineQuerySet(models.QuerySet):
     def last_seq(self, run_id: int) -> int:
         return self.filter(run_id=run_id).aggregate(m=models.Max("seq"))["m"] or 0
+
+    def shown(self) -> list[ShownLine]:
+        """The lines as ``ShownLine`` tuples, for a page that renders many (the run page: up to 2,000)."""
+        return [ShownLine(*row) for row in self.values_list(*ShownLine._fields)]
 
     def update(self, **kwargs):
         raise PermissionError("log lines cannot be changed")
@@ -63,7 +89,7 @@ class RunLogLine(models.Model):
     @property
     def shown_text(self) -> str:
         """The line as the reader reads it: the portal's own lines (stored messages) in the reader's language."""
-        return render_message(self.text) if self.stream == Stream.SYSTEM else self.text
+        return shown_text(self.stream, self.text)
 
     @property
     def raw(self) -> bytes:

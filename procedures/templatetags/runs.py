@@ -1,8 +1,13 @@
-"""Template filters of the run pages: durations and step labels in the reader's language."""
+"""Template filters and tags of the run pages: durations and step labels in the reader's language, table rows."""
 
 from datetime import timedelta
 
 from django import template
+from django.template.base import render_value_in_context
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from procedures import places
@@ -37,3 +42,76 @@ def run_history(context, cluster=None, domain=None):
     """The latest runs of a cluster or a domain, as the person may see them, and the way to all of them."""
     user = context["request"].user
     return {"history": places.history(user, cluster=cluster, domain=domain), "request": context.get("request")}
+
+
+PANEL = """<div class="logpanel" data-log-panel="{key}" data-testid="log-{key}">
+  <div class="logbar">
+    <label class="check"><input type="checkbox" data-log-follow="{key}" checked> {follow}</label>
+    <input type="search" data-log-search="{key}" placeholder="{search}" aria-label="{search}">
+    <span class="muted" data-log-hit-count="{key}"></span>
+    {download}
+  </div>
+  <pre class="log" data-step-log="{key}" data-step-state-now="{state}" tabindex="0">{lines}</pre>
+  <ol class="loghits" data-log-hits="{key}" hidden></ol>
+</div>"""
+
+
+@register.simple_tag(takes_context=True)
+def log_panel(context, key, lines, state) -> str:
+    """One log panel of the run page (``static/procedures/run_live.js`` fills it live): ``key`` is the step's id or
+    "run", ``lines`` the rendered tail. Written here rather than by a template included once per step (63 in
+    K.5 (1)(a)); the words and the download link are read once per page."""
+    shared = context.render_context.get("log_panel")
+    if shared is None:
+        shared = context.render_context["log_panel"] = {
+            "url": reverse("procedures:run-log-download", args=[context["run"].pk]),
+            "follow": _("Follow"),
+            "search": _("Search this log"),
+            "whole": _("Download the whole run's log"),
+            "step": _("Download this step's full log"),
+        }
+    if key == "run":
+        download = format_html('<a href="{}" data-log-download="run" download>{}</a>', shared["url"], shared["whole"])
+    else:
+        download = format_html(
+            '<a href="{}?step={}" data-log-download="{}" download>{}</a>', shared["url"], key, key, shared["step"]
+        )
+    return format_html(
+        PANEL, key=key, state=state, follow=shared["follow"], search=shared["search"], download=download,
+        lines=log_spans(lines),
+    )  # fmt: skip
+
+
+def log_spans(lines) -> str:
+    """A log panel's lines (``RunLogLine``), one ``<span class="line …">`` each, as ``run_live.js`` appends them
+    (the run page renders up to 2,000 of them)."""
+    spans = []
+    for line in lines:
+        classes = line.stream + (" cont" if line.continued else "") + (" esc" if line.escaped else "")
+        host = f'<span class="host">{escape(line.host)}</span> ' if line.host else ""
+        spans.append(
+            f'<span class="line {escape(classes)}" data-seq="{line.seq}">{host}'
+            f'<span class="t">{conditional_escape(line.shown_text)}</span></span>'
+        )
+    return mark_safe("".join(spans))  # noqa: S308 - every value is escaped above
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, table):
+    """The body rows of a django-tables2 table as its own template writes them (``django_tables2/table.html``,
+    block ``table.tbody``), in one pass: no template node per cell, and a column's cell attributes read once per
+    column (the portal's tables give a column's cells the same attributes).
+    """
+    columns = list(table.columns)
+    opening = [format_html("<td {}>", column.attrs["td"].as_html()) for column in columns]
+    rows = []
+    for row in table.paginated_rows:
+        cells = []
+        for td, (column, cell) in zip(opening, row.items(), strict=True):
+            if column.localize is not None:  # the template's |localize and |unlocalize
+                cell = formats.localize(cell, use_l10n=column.localize)
+            cells.append(f"{td}{render_value_in_context(cell, context)}</td>")
+        rows.append(format_html("<tr {}>{}</tr>", row.attrs.as_html(), mark_safe("".join(cells))))  # noqa: S308
+    if not rows and table.empty_text:
+        rows.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(columns), table.empty_text))
+    return mark_safe("\n".join(rows))  # noqa: S308 - every part is escaped above

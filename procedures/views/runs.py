@@ -162,12 +162,15 @@ def _visible_run(request, pk) -> ProcedureRun:
 
 class RunDetailView(View):
     def get(self, request, pk):
-        run = _visible_run(request, pk)
+        runs = ProcedureRun.objects.visible_to(request.user).select_related(
+            "cluster__server__domain", "planned_by", "approved_by", "started_by", "signed_off_by", "aborted_by"
+        )
+        run = get_object_or_404(runs, pk=pk)
         plan = run.plan_object
         steps = list(
             run.steps.select_related(
                 "executed_by", "confirmed_by", "signed_off_by", "resolution_requested_by", "resolved_by", "approved_by"
-            )
+            ).order_by("position")  # one run's steps: by position, without joining the run for the default order
         )
         results = {}
         for step in steps:
@@ -192,7 +195,7 @@ class RunDetailView(View):
             )
         # Only the run's last lines are rendered, grouped by step; the page loads the rest on demand (views_logs).
         last = RunLogLine.objects.last_seq(run.pk)
-        log = list(RunLogLine.objects.filter(run=run, seq__gt=max(0, last - LOG_LINES_SHOWN)).order_by("seq"))
+        log = RunLogLine.objects.filter(run=run, seq__gt=max(0, last - LOG_LINES_SHOWN)).order_by("seq").shown()
         by_step = {}
         for line in log:
             by_step.setdefault(line.step_id, []).append(line)

@@ -1,6 +1,6 @@
 /* Live run page: step logs, states and progress, pushed over the run's websocket.
  *
- * DOM contract (templates/procedures/run_detail.html and _log_panel.html):
+ * DOM contract (templates/procedures/run_detail.html and its log panels, procedures/templatetags/runs.py log_panel):
  *   #run-live[data-ws][data-log-url][data-after]     the run; data-after = last seq rendered by the server
  *     [data-msg-lost] [data-msg-restored] [data-msg-refused]  translated banner texts
  *     [data-msg-progress] [data-msg-hits] [data-msg-running] [data-msg-seconds] [data-msg-minutes]
