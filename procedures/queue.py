@@ -10,9 +10,11 @@ pressed. Each row links to the page where its decision is taken (``decision_url`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.urls import reverse
 
 from clusters.choices import DomainRoleName
@@ -101,27 +103,48 @@ class Queue:
         return sum(len(items) for items in self.waiting.values())
 
 
+def _oldest_first(decision: Decision):
+    """The sort key of ``ORDER[decision]`` (as the database would sort it, with an empty value last)."""
+
+    def key(obj):
+        values = [getattr(obj, name) for name in ORDER[decision]]
+        return [(value is None, value) for value in values]
+
+    return key
+
+
 def queue_for(user, *, brief: bool = False) -> Queue:
-    """Everything, oldest first, with what the page shows about it.
+    """Everything, oldest first, with what the page shows about it: one query per kind of subject (runs, steps,
+    duty records, host key changes), whatever the number of decisions about it.
 
     ``brief``: for lists that name the runs and steps only (the home page): plan snapshots, screenshots and host
     results are left unread.
     """
-    waiting = {}
+    by_subject: dict[str, list[Decision]] = {}
     for decision in Decision:
-        subject = RULES[decision].subject
-        queryset = waiting_for(decision, user).select_related(*RELATED[subject]).order_by(*ORDER[decision])
+        by_subject.setdefault(RULES[decision].subject, []).append(decision)
+    waiting = {}
+    for subject, decisions in by_subject.items():
+        model = waiting_for(decisions[0], user).model
+        waits = {d: Q(pk__in=waiting_for(d, user).values("pk")) for d in decisions}
+        queryset = (
+            model.objects.filter(reduce(or_, waits.values()))
+            .annotate(**{f"waits_{d}": ExpressionWrapper(q, output_field=BooleanField()) for d, q in waits.items()})
+            .select_related(*RELATED[subject])
+        )
         if subject == "step":
-            queryset = queryset.defer("run__plan") if brief else queryset
-            if decision == Decision.SIGN_OFF_STEP and not brief:
-                queryset = queryset.prefetch_related("screenshots", "host_results")
+            queryset = (
+                queryset.defer("run__plan") if brief else queryset.prefetch_related("screenshots", "host_results")
+            )
         elif subject == "run" and brief:
             queryset = queryset.listed()
-        items = list(queryset)
-        for obj in items:
-            obj.decision_url = decision_url(decision, obj)
-        waiting[decision] = items
-    return Queue(waiting)
+        rows = list(queryset)
+        for obj in rows:
+            obj.decision_url = decision_url(decisions[0], obj)  # one page per kind of subject
+        for decision in decisions:
+            items = [obj for obj in rows if getattr(obj, f"waits_{decision}")]
+            waiting[decision] = sorted(items, key=_oldest_first(decision))
+    return Queue({decision: waiting[decision] for decision in Decision})
 
 
 @dataclass

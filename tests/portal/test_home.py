@@ -80,7 +80,7 @@ def test_home_shows_nothing_of_another_domain(client, state_world, outsider):
     assert w.cluster.name not in page and "Nothing waits for you." in page
 
 
-QUERIES = {"home": 33}  # constant: one list per decision of procedures.signoff that waits for a person
+QUERIES = {"home": 30}
 
 
 @pytest.mark.parametrize("runs", [1, 6])
