@@ -25,6 +25,7 @@ from clusters.validators import parse_host_key
 from procedures import exceptions as exc
 from procedures import signoff
 from procedures.execution import ssh
+from procedures.live import emitter
 from procedures.signoff import Decision
 
 KINDS = {"node": Node, "server": GroupmaxServer}
@@ -112,7 +113,15 @@ def record_change(target, new_key: str, *, by=None) -> HostKeyChange | None:
         change._history_user = who
         change._change_reason = "the machine presented another host key than the pinned one"
         change.save()
+        _ring_home(change)
     return change
+
+
+def _ring_home(change: HostKeyChange) -> None:
+    """The home pages of the machine's domain warn or stop warning: ring them once the change is stored."""
+    domain = change.domain
+    if domain is not None:
+        transaction.on_commit(lambda: emitter.publish_domain_home(domain.pk))
 
 
 def _same_key(a: str, b: str) -> bool:
@@ -170,6 +179,7 @@ def accept_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Host
         change._history_user = user
         change._change_reason = f"new host key {change.new_fingerprint} accepted by {user.get_username()}"
         change.save()
+        _ring_home(change)
     return change
 
 
@@ -189,6 +199,7 @@ def reject_host_key(change_id: int, *, user) -> HostKeyChange:
         change._history_user = user
         change._change_reason = f"new host key {change.new_fingerprint} rejected by {user.get_username()}"
         change.save()
+        _ring_home(change)
     return change
 
 
@@ -213,6 +224,7 @@ def sign_off_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Ho
         change._history_user = user
         change._change_reason = f"signed off by {user.get_username()}; the new key is pinned"
         change.save()
+        _ring_home(change)
     return change
 
 

@@ -215,3 +215,17 @@ def test_the_admin_shows_host_key_changes_read_only_and_only_of_the_users_domain
     )
     mine.refresh_from_db()
     assert mine.state == HostKeyChangeState.DETECTED
+
+
+def test_the_home_pages_of_the_domain_are_rung_when_a_key_changes_and_when_it_is_decided(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from procedures.live import emitter
+
+    rung = []
+    monkeypatch.setattr(emitter, "publish_domain_home", rung.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        change = detected(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        hostkeys.reject_host_key(change.pk, user=world.admin)
+    assert rung == [world.domain.pk, world.domain.pk]
