@@ -25,6 +25,7 @@ from clusters.models import (
     Credential,
     DomainMembership,
     GroupmaxServer,
+    HostKeyChange,
     Node,
     SharedFilesystem,
     Site,
@@ -229,3 +230,29 @@ class DomainMembershipAdmin(DomainScopedAdmin):
 
     list_display = ("user", "domain", "role")
     list_filter = ("domain", "role")
+
+
+@admin.register(HostKeyChange)
+class HostKeyChangeAdmin(DomainScopedAdmin):
+    """Read-only for everybody: a change is decided on its comparison page (accept, sign off, reject), where the
+    portal fetches the key again and asks the sign-off rules; the admin only lists and shows it, scoped."""
+
+    def domain_of(self, obj):
+        return obj.domain
+
+    list_display = ("__str__", "state", "seen_at", "accepted_by", "signed_off_by", "rejected_by")
+    list_filter = ("state",)
+    list_select_related = ("node__cluster__server__domain", "server__domain", "accepted_by", "signed_off_by",
+                           "rejected_by")  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -36,11 +36,13 @@ def roles_at_least(role: str) -> list[str]:
 
 
 class HostKeyChangeState(models.TextChoices):
-    """A host that presented another key than the pinned one, until the new key is pinned by two people."""
+    """A host that presented another key than the pinned one, until the new key is pinned by two people, or a
+    domain administrator rejected it (the old key stays pinned, so the host is still refused while it presents it)."""
 
     DETECTED = "detected", _("New key seen, not accepted")
     ACCEPTED = "accepted", _("Accepted, waiting for a second person's sign-off")
     PINNED = "pinned", _("New key pinned")
+    REJECTED = "rejected", _("New key rejected; the old key stays pinned")
 
 
 OPEN_HOST_KEY_CHANGES = (HostKeyChangeState.DETECTED, HostKeyChangeState.ACCEPTED)

@@ -447,7 +447,9 @@ class HostKeyChange(models.Model):
 
     While a change is open (detected, or accepted and waiting for its sign-off) no step runs on that machine.
     A domain administrator accepts the new key after comparing fingerprints; a second person signs the
-    acceptance off, and only then is the new key pinned. Who may decide is asked of the portal's sign-off rules.
+    acceptance off, and only then is the new key pinned. Or a domain administrator rejects it: the old key stays
+    pinned, and the machine is refused for as long as it presents the rejected key. Who may decide is asked of
+    the portal's sign-off rules.
     """
 
     node = models.ForeignKey(
@@ -481,6 +483,11 @@ class HostKeyChange(models.Model):
         verbose_name=_("signed off by"),
     )  # fmt: skip
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("rejected by"),
+    )  # fmt: skip
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     objects = HostKeyChangeQuerySet.as_manager()
     history = inventory_history()
 

@@ -5,8 +5,11 @@ Nothing here trusts a key on first use. ``verify_connection`` only reads what th
 the pinned one, records that as a ``HostKeyChange``: from then on no step starts on that machine
 (``refuse_changed_hosts``) until a domain administrator accepts the new key (``accept_host_key``) and a second
 person signs the acceptance off (``sign_off_host_key``, the rule ``Decision.ACCEPT_HOST_KEY`` of
-``procedures.signoff``). A first key is pinned by a domain administrator who confirmed its fingerprint
-(``pin_host_key``). Each of these is kept in the inventory's history (who, when, from where, why).
+``procedures.signoff``), or a domain administrator rejects it (``reject_host_key``): the old key stays pinned, so
+the executor, which connects with the pinned key only, keeps refusing the machine while it presents the rejected
+key, and that key is not asked about again. Who may accept or reject is ``Decision.DECIDE_HOST_KEY``. A first
+key is pinned by a domain administrator who confirmed its fingerprint (``pin_host_key``).
+Each of these is kept in the inventory's history (who, when, from where, why).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from clusters.validators import parse_host_key
 from procedures import exceptions as exc
 from procedures import signoff
 from procedures.execution import ssh
+from procedures.live import emitter
 from procedures.signoff import Decision
 
 KINDS = {"node": Node, "server": GroupmaxServer}
@@ -94,6 +98,14 @@ def record_change(target, new_key: str, *, by=None) -> HostKeyChange | None:
         change = locked.host_key_changes.open().select_for_update().first()
         if change is not None and _same_key(change.new_key, new_key):
             return change
+        if change is None:  # a key rejected already: refused as it is, not asked about again
+            latest = locked.host_key_changes.order_by("-pk").first()
+            if (
+                latest is not None
+                and latest.state == HostKeyChangeState.REJECTED
+                and _same_key(latest.new_key, new_key)
+            ):
+                return latest
         if change is None:
             change = HostKeyChange(**{kind_of(locked): locked}, old_key=locked.host_key)
         change.new_key, change.state, change.seen_by = new_key, HostKeyChangeState.DETECTED, who
@@ -101,7 +113,15 @@ def record_change(target, new_key: str, *, by=None) -> HostKeyChange | None:
         change._history_user = who
         change._change_reason = "the machine presented another host key than the pinned one"
         change.save()
+        _ring_home(change)
     return change
+
+
+def _ring_home(change: HostKeyChange) -> None:
+    """The home pages of the machine's domain warn or stop warning: ring them once the change is stored."""
+    domain = change.domain
+    if domain is not None:
+        transaction.on_commit(lambda: emitter.publish_domain_home(domain.pk))
 
 
 def _same_key(a: str, b: str) -> bool:
@@ -151,7 +171,7 @@ def accept_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Host
     """A domain administrator accepts the new key he compared; it is pinned only after a second person's sign-off."""
     with transaction.atomic():
         change = _lock_change(change_id)
-        _require(user, change.domain, DomainRoleName.DOMAIN_ADMIN)
+        signoff.refuse_role(Decision.DECIDE_HOST_KEY, user, change)
         if change.state != HostKeyChangeState.DETECTED:
             raise exc.HostKeyChangeState(host=change.target, state=change.get_state_display())
         _still_presents(change, confirmed_fingerprint)
@@ -159,6 +179,27 @@ def accept_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Host
         change._history_user = user
         change._change_reason = f"new host key {change.new_fingerprint} accepted by {user.get_username()}"
         change.save()
+        _ring_home(change)
+    return change
+
+
+def reject_host_key(change_id: int, *, user) -> HostKeyChange:
+    """A domain administrator refuses the new key: it is never pinned, the old key stays, and the machine stays
+    refused while it presents the rejected key (the executor connects with the pinned key only).
+
+    Open changes only: detected, or accepted and waiting for its sign-off (an acceptance may be withdrawn so).
+    Nothing is fetched: refusing a key never trusts anything.
+    """
+    with transaction.atomic():
+        change = _lock_change(change_id)
+        signoff.refuse_role(Decision.DECIDE_HOST_KEY, user, change)
+        if not change.is_open:
+            raise exc.HostKeyChangeState(host=change.target, state=change.get_state_display())
+        change.state, change.rejected_by, change.rejected_at = HostKeyChangeState.REJECTED, user, timezone.now()
+        change._history_user = user
+        change._change_reason = f"new host key {change.new_fingerprint} rejected by {user.get_username()}"
+        change.save()
+        _ring_home(change)
     return change
 
 
@@ -183,6 +224,7 @@ def sign_off_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Ho
         change._history_user = user
         change._change_reason = f"signed off by {user.get_username()}; the new key is pinned"
         change.save()
+        _ring_home(change)
     return change
 
 

@@ -13,15 +13,16 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from clusters.choices import DomainRoleName
-from clusters.models import AddressDomain, Cluster, GroupmaxServer, Node
+from clusters.choices import DomainRoleName, HostKeyChangeState
+from clusters.models import AddressDomain, Cluster, GroupmaxServer, HostKeyChange, Node
 from procedures import duties
-from procedures.choices import HostState, RunState, StepState, WaitReason
-from procedures.models import ProcedureRun, StepHostResult, StepRun
+from procedures.choices import RunState, StepState, WaitReason
+from procedures.models import ProcedureRun, StepRun
 from procedures.queue import operator_work, queue_for
 from procedures.signoff import RULES, Decision
 from procedures.texts import localised
@@ -124,6 +125,17 @@ class ClusterWarning:
     subject: object  # Cluster or GroupmaxServer
     reasons: list[str] = field(default_factory=list)
     run: ProcedureRun | None = None
+    key_changes: list[HostKeyChange] = field(default_factory=list)  # open host key changes, linked to compare
+
+
+HOST_KEY_WARNINGS = {
+    HostKeyChangeState.DETECTED: gettext_lazy(
+        "%(host)s presented another host key than the pinned one: a domain administrator accepts or rejects it."
+    ),
+    HostKeyChangeState.ACCEPTED: gettext_lazy(
+        "%(host)s presented another host key, accepted: it waits for a second person's sign-off."
+    ),
+}
 
 
 @dataclass
@@ -204,20 +216,20 @@ def latest_finished(user, limit: int = FINISHED_RUNS_SHOWN) -> list[ProcedureRun
     )
 
 
-def changed_host_keys(user):
-    """Nodes whose last connection in an active run was refused because the host showed another key."""
-    return (
-        StepHostResult.objects.filter(state=HostState.HOST_KEY, step__run__state__in=sorted(RunState.ACTIVE))
-        .filter(step__run__in=ProcedureRun.objects.visible_to(user).active())
-        .exclude(node=None)
-        .values_list("node_id", flat=True)
-        .distinct()
+def changed_host_keys(user) -> list[HostKeyChange]:
+    """The open host key changes (a new key seen, not pinned by two people, not rejected) the person may see."""
+    return list(
+        HostKeyChange.objects.open()
+        .visible_to(user)
+        .select_related("node__cluster__server__domain", "server__domain")
+        .order_by("pk")
     )
 
 
 def cluster_warnings(user) -> list[ClusterWarning]:
     """Clusters (and standalone servers) with a failed, interrupted or aborted run, a mail server without
-    ``mhs_nadr_cfg TCP OFF`` on record, or a node whose host key is not pinned or has changed."""
+    ``mhs_nadr_cfg TCP OFF`` on record, a node without a pinned host key, or a machine with an open host key change
+    (``HostKeyChange``: until the new key is pinned by two people or rejected)."""
     warnings: dict[tuple[str, int], ClusterWarning] = {}
 
     def warn(subject, reason: str, run=None):
@@ -242,17 +254,13 @@ def cluster_warnings(user) -> list[ClusterWarning]:
     for cluster in aborted:
         warn(cluster, _("Its last run #%(run)s was aborted.") % {"run": cluster.last_run})
 
-    changed = set(changed_host_keys(user))
-    nodes = (
-        Node.objects.visible_to(user)
-        .filter(Q(host_key="") | Q(pk__in=changed))
-        .select_related("cluster__server__domain")
-    )
+    for change in changed_host_keys(user):
+        subject = change.node.cluster if change.node_id else change.server
+        warn(subject, HOST_KEY_WARNINGS[change.state] % {"host": change.target})
+        warnings[(type(subject).__name__, subject.pk)].key_changes.append(change)
+    nodes = Node.objects.visible_to(user).filter(host_key="").select_related("cluster__server__domain")
     for node in nodes:
-        if node.pk in changed:
-            warn(node.cluster, _("Node %(node)s presented a host key other than the pinned one.") % {"node": node})
-        else:
-            warn(node.cluster, _("Node %(node)s has no pinned host key.") % {"node": node.host_name})
+        warn(node.cluster, _("Node %(node)s has no pinned host key.") % {"node": node.host_name})
     standalone = GroupmaxServer.objects.visible_to(user).standalone().filter(host_key="").select_related("domain")
     for server in standalone:
         warn(server, _("Server %(server)s has no pinned host key.") % {"server": server.name})

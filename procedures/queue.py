@@ -1,73 +1,150 @@
-"""What waits for an approver: the decisions of ``procedures.signoff`` that are theirs to take.
+"""What waits for a person's decision: every decision of ``procedures.signoff`` that is theirs to take.
 
 One definition for the queue page and the count in the header (``portal.context_processors``), so the two
-never disagree; both ask ``signoff.waiting_for``, the same rules the services check when a button is pressed.
+never disagree; both ask ``signoff.waiting_for`` for each ``signoff.Decision`` (a plan or a command to approve,
+a step or run to sign off, a skip to countersign, a duty done outside the portal to confirm, a machine's new
+host key to accept or reject and an acceptance to sign off), the same rules the services check when a button is
+pressed. Each row links to the page where its decision is taken (``decision_url``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.urls import reverse
 
 from clusters.choices import DomainRoleName
 from procedures.choices import RunState, StepState
 from procedures.models import ProcedureRun, StepRun
-from procedures.signoff import Decision, waiting_for
+from procedures.signoff import RULES, Decision, waiting_for
+
+# The queue's name of each decision (the page's and the home page's sections): every decision of ``signoff``
+# that waits for a person has one, so none is left out of the queue and the count (checked at import).
+NAMES: dict[Decision, str] = {
+    Decision.APPROVE_STEP: "run_command",  # four-eyes steps whose commands wait for a go before anything is sent
+    Decision.SIGN_OFF_STEP: "sign_off",
+    Decision.COUNTERSIGN: "countersign",
+    Decision.APPROVE_RUN: "approve",
+    Decision.CLOSE_RUN: "close",
+    Decision.CONFIRM_OUTSIDE_DUTY: "outside_duty",
+    Decision.DECIDE_HOST_KEY: "host_key",
+    Decision.ACCEPT_HOST_KEY: "host_key_sign_off",
+}
+if set(NAMES) != set(Decision):  # pragma: no cover - a decision added to signoff without a place in the queue
+    raise ImproperlyConfigured(f"procedures.queue has no place for {sorted(set(Decision) - set(NAMES))}")
+
+# Oldest first, per decision.
+ORDER: dict[Decision, tuple[str, ...]] = {
+    Decision.APPROVE_STEP: ("run_id", "position"),
+    Decision.SIGN_OFF_STEP: ("finished_at", "pk"),
+    Decision.COUNTERSIGN: ("pk",),
+    Decision.APPROVE_RUN: ("created_at", "pk"),
+    Decision.CLOSE_RUN: ("finished_at", "pk"),
+    Decision.CONFIRM_OUTSIDE_DUTY: ("recorded_at", "pk"),
+    Decision.DECIDE_HOST_KEY: ("seen_at", "pk"),
+    Decision.ACCEPT_HOST_KEY: ("accepted_at", "pk"),
+}
+
+RELATED = {
+    "step": ("run__cluster__server__domain", "executed_by", "confirmed_by", "resolution_requested_by"),
+    "run": ("cluster__server__domain", "planned_by", "started_by"),
+    "duty_record": ("server__domain", "node", "recorded_by"),
+    "host_key": ("node__cluster__server__domain", "server__domain", "seen_by", "accepted_by"),
+}
+
+
+def decision_url(decision: Decision, obj) -> str:
+    """The page (and the place on it) where ``decision`` on ``obj`` is taken."""
+    subject = RULES[decision].subject
+    if subject == "run":
+        return f"{obj.get_absolute_url()}#run-actions"
+    if subject == "step":
+        return f"{obj.run.get_absolute_url()}#step-{obj.pk}"
+    if subject == "duty_record":
+        return f"{reverse('procedures:domain-duty', args=[obj.server.domain_id])}#duty-record-{obj.pk}"
+    return reverse("procedures:host-key-change", args=[obj.pk])
 
 
 def waiting_count(user) -> int:
-    """The header's number: two COUNT queries (steps, runs), nothing when the user approves nowhere."""
+    """The header's number: one query (a UNION of what waits for each decision), 0 for a visitor.
+
+    A row is counted once, whatever number of decisions it waits for (a subject and its key, de-duplicated).
+    """
     if not getattr(user, "is_authenticated", False):
         return 0
-    steps = (
-        (
-            waiting_for(Decision.APPROVE_STEP, user)
-            | waiting_for(Decision.SIGN_OFF_STEP, user)
-            | waiting_for(Decision.COUNTERSIGN, user)
-        )
-        .distinct()
-        .count()
-    )
-    runs = (waiting_for(Decision.APPROVE_RUN, user) | waiting_for(Decision.CLOSE_RUN, user)).distinct().count()
-    return steps + runs
+    parts = [
+        waiting_for(decision, user).order_by().values("pk", subject=Value(RULES[decision].subject))
+        for decision in Decision
+    ]
+    return parts[0].union(*parts[1:]).count()
 
 
 @dataclass
 class Queue:
-    run_command: list  # four-eyes steps whose commands wait for a go before anything is sent
-    sign_off: list
-    countersign: list
-    approve: list
-    close: list
+    """What waits for a person, per decision of ``signoff`` (in its order); each object carries ``decision_url``.
+
+    The sections are also read by their names (``NAMES``): ``queue.approve``, ``queue.host_key``, ….
+    """
+
+    waiting: dict[Decision, list]
+
+    def __getattr__(self, name: str) -> list:
+        for decision, known in NAMES.items():
+            if known == name:
+                return self.waiting[decision]
+        raise AttributeError(name)
 
     @property
     def total(self) -> int:
-        return len(self.run_command) + len(self.sign_off) + len(self.countersign) + len(self.approve) + len(self.close)
+        return sum(len(items) for items in self.waiting.values())
+
+
+def _oldest_first(decision: Decision):
+    """The sort key of ``ORDER[decision]`` (as the database would sort it, with an empty value last)."""
+
+    def key(obj):
+        values = [getattr(obj, name) for name in ORDER[decision]]
+        return [(value is None, value) for value in values]
+
+    return key
 
 
 def queue_for(user, *, brief: bool = False) -> Queue:
-    """Everything, oldest first, with what the page shows about it.
+    """Everything, oldest first, with what the page shows about it: one query per kind of subject (runs, steps,
+    duty records, host key changes), whatever the number of decisions about it.
 
     ``brief``: for lists that name the runs and steps only (the home page): plan snapshots, screenshots and host
     results are left unread.
     """
-    steps = ("run__cluster__server__domain", "executed_by", "confirmed_by", "resolution_requested_by")
-    runs = ("cluster__server__domain", "planned_by", "started_by")
-
-    def step_list(decision, order, *related):
-        queryset = waiting_for(decision, user).select_related(*steps).order_by(*order)
-        return list(queryset.defer("run__plan") if brief else queryset.prefetch_related(*related))
-
-    def run_list(decision, order):
-        queryset = waiting_for(decision, user).select_related(*runs).order_by(*order)
-        return list(queryset.listed() if brief else queryset)
-
-    return Queue(
-        run_command=step_list(Decision.APPROVE_STEP, ("run_id", "position")),
-        sign_off=step_list(Decision.SIGN_OFF_STEP, ("finished_at", "pk"), "screenshots", "host_results"),
-        countersign=step_list(Decision.COUNTERSIGN, ("pk",)),
-        approve=run_list(Decision.APPROVE_RUN, ("created_at", "pk")),
-        close=run_list(Decision.CLOSE_RUN, ("finished_at", "pk")),
-    )
+    by_subject: dict[str, list[Decision]] = {}
+    for decision in Decision:
+        by_subject.setdefault(RULES[decision].subject, []).append(decision)
+    waiting = {}
+    for subject, decisions in by_subject.items():
+        model = waiting_for(decisions[0], user).model
+        waits = {d: Q(pk__in=waiting_for(d, user).values("pk")) for d in decisions}
+        queryset = (
+            model.objects.filter(reduce(or_, waits.values()))
+            .annotate(**{f"waits_{d}": ExpressionWrapper(q, output_field=BooleanField()) for d, q in waits.items()})
+            .select_related(*RELATED[subject])
+        )
+        if subject == "step":
+            queryset = (
+                queryset.defer("run__plan") if brief else queryset.prefetch_related("screenshots", "host_results")
+            )
+        elif subject == "run" and brief:
+            queryset = queryset.listed()
+        rows = list(queryset)
+        for obj in rows:
+            obj.decision_url = decision_url(decisions[0], obj)  # one page per kind of subject
+        for decision in decisions:
+            items = [obj for obj in rows if getattr(obj, f"waits_{decision}")]
+            waiting[decision] = sorted(items, key=_oldest_first(decision))
+    return Queue({decision: waiting[decision] for decision in Decision})
 
 
 @dataclass

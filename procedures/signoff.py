@@ -1,8 +1,9 @@
 """Who may decide what: the four-eyes rules in one place.
 
 A decision (approving a plan, approving a four-eyes step's command before it is sent, signing off a step,
-countersigning a skip or a step counted done, closing a run, signing off a machine's new host key) needs a role
-in the domain and a person who did not do the work being decided. Each rule below says
+countersigning a skip or a step counted done, closing a run, confirming a duty done outside the portal, accepting
+or rejecting a machine's new host key, signing that acceptance off) needs a role in the domain and, for a
+four-eyes decision, a person who did not do the work being decided. Each rule below says
 both once; the services ask it before they act, the approver's queue and the header count ask it for what
 waits, the run page and the admin ask it which buttons to show, and the API asks the same functions.
 
@@ -44,7 +45,8 @@ class Decision(StrEnum):
     COUNTERSIGN = "countersign"  # a skip, or a step counted done by hand
     CLOSE_RUN = "close_run"  # the run's final sign-off
     CONFIRM_OUTSIDE_DUTY = "confirm_outside_duty"  # a duty recorded as done outside the portal
-    ACCEPT_HOST_KEY = "accept_host_key"  # a machine's new host key, accepted by a domain administrator
+    DECIDE_HOST_KEY = "decide_host_key"  # a machine's new host key: accept it (for a sign-off) or reject it
+    ACCEPT_HOST_KEY = "accept_host_key"  # a machine's new host key, accepted by a domain administrator: signed off
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ RULES: dict[Decision, Rule] = {
         waiting=Q(state=DutyRecordState.PENDING),
         second_person="recorded_by",
         action=gettext_noop("sign it off"),
+    ),
+    Decision.DECIDE_HOST_KEY: Rule(
+        subject="host_key",
+        role=DomainRoleName.DOMAIN_ADMIN,
+        waiting=Q(state=HostKeyChangeState.DETECTED),
+        action=gettext_noop("accept or reject it"),
     ),
     Decision.ACCEPT_HOST_KEY: Rule(
         subject="host_key",
@@ -308,6 +316,8 @@ def _waiting_query(decision: Decision, user):
         paths.append(Q(**{rule.second_person: user}))
     if paths:
         queryset = queryset.exclude(reduce(or_, paths))
+    if rule.subject not in ("run", "step"):  # decided by one person, no signatures to count
+        return queryset
     own = Signature.objects.filter(decision=decision, signer=user, round=OuterRef(rule.round) if rule.round else 0)
     if rule.subject == "run":
         own = own.filter(run=OuterRef("pk"), step__isnull=True)

@@ -339,6 +339,11 @@ def publish_run(run_id: int) -> None:
         publish_home(run)
 
 
+def publish_domain_home(domain_id: int) -> None:
+    """Ring the home pages of a domain for what belongs to no run (a machine's host key changed or was decided)."""
+    _group_send(0, {"type": "home.changed", "run": None}, group=home_group(domain_id))
+
+
 def publish_home(run) -> None:
     """Ring the home pages of the run's domain; the event names only the run, each page reads what it may see."""
     server = getattr(run.cluster, "server", None)  # a cluster without its server belongs to no domain yet

@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,15 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
             if v.get("impact") in BLOCKING
         ]
         assert not blocking, f"{name}: axe-core finds\n" + "\n".join(blocking)
+
+
+def ssh_keygen_l(known_hosts_line: str) -> str:
+    """What OpenSSH's own ``ssh-keygen -lf`` prints for a known_hosts line (to hold the page's line against)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".known_hosts") as file:
+        file.write(known_hosts_line + "\n")
+        file.flush()
+        listed = subprocess.run(
+            [require_binary("ssh-keygen", "openssh-client"), "-lf", file.name], capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+    return listed.stdout.strip()

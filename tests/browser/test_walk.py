@@ -1,16 +1,19 @@
 """The portal walked as its people walk it, in Chromium, from ``/`` and by clicking only.
 
-Two people, two browser contexts: an operator finds the lab's master cluster, plans K.5 (1)(a) there and follows
-it on the home page; an approver approves it from the Sign-offs queue; the operator starts it and sees its
-progress advance. The run then goes to its end the same way: the operator confirms each console step, the
-approver approves each four-eyes step's command before it is sent, signs off what needs a second look
-and, at the end, the run (neither did the other's part). Every step runs
-over real SSH on the lab's nodes in the live server's own executor. Last, the operator finds the finished run in
-the runs list by filtering. Each person logs in once at ``/`` (the only ``goto``); every later page is reached
+First a domain administrator finds, from the home page's warning, the lab node that has no pinned host key and
+pins it by fetch-and-confirm: "Fetch host key" is a real SSH key exchange with the lab node's sshd (from the Daphne
+process that serves the page), and the fingerprint and known_hosts line shown are held against the lab's key and
+what ``ssh-keygen -lf`` prints. Then two people, two browser contexts: an operator finds the lab's master
+cluster, plans K.5 (1)(a) there and follows it on the home page; an approver approves it from the Sign-offs
+queue; the operator starts it and sees its progress advance. The run then goes to its end the same way: the
+operator confirms each console step, the approver approves each four-eyes step's command before it is sent,
+signs off what needs a second look and, at the end, the run (neither did the other's part). Every step runs
+over real SSH on the lab's nodes in the live server's own executor (node 1 with the key the administrator
+pinned). Last, the operator finds the finished run in the runs list by filtering. Each person logs in once at
+``/`` (the only ``goto``); every later page is reached
 by clicking. Screenshots and axe-core reports go to the test's artefacts folder.
 
-The walk is a list of acts (``ACTS``) run in order, so that an act can be added at the start (a domain
-administrator pinning a host key before anyone plans) without touching the others.
+The walk is a list of acts (``ACTS``) run in order, each reached by clicking from where the last left its person.
 """
 
 import time
@@ -18,9 +21,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from clusters.choices import DomainRoleName
+from clusters.models import Node
 from procedures.choices import RunState, StepState
 from procedures.models import ProcedureRun
-from tests.browser.base import BrowserTestCase
+from tests.browser.base import BrowserTestCase, ssh_keygen_l
 from tests.factories import MembershipFactory, UserFactory
 from tests.fixtures.runs import PEOPLE, inventory_from_lab
 
@@ -31,6 +36,7 @@ REGION_WAIT_MS = 30_000  # the page reads its changed parts again after a push; 
 
 class PortalWalkTest(BrowserTestCase):
     ACTS = (
+        "domain_admin_pins_a_new_nodes_host_key_by_fetch_and_confirm",
         "operator_finds_the_master_cluster_and_plans_k5_1a",
         "operator_follows_the_run_on_the_home_page",
         "approver_approves_it_from_the_sign_off_queue",
@@ -62,9 +68,41 @@ class PortalWalkTest(BrowserTestCase):
         self.cluster = self.domain.master.cluster
         for name, role in PEOPLE:
             MembershipFactory(domain=self.domain, user=UserFactory(username=f"run-{name}"), role=role)
+        admin = UserFactory(username="run-domain-admin")
+        MembershipFactory(domain=self.domain, user=admin, role=DomainRoleName.DOMAIN_ADMIN)
+        self.node = self.cluster.nodes.get(position=1)
+        Node.objects.filter(pk=self.node.pk).update(host_key="")  # a new machine: its key is pinned in the walk
         self.pages, self.run_id = {}, None
         for act in self.ACTS:
             getattr(self, act)()
+
+    def domain_admin_pins_a_new_nodes_host_key_by_fetch_and_confirm(self):
+        page, host = self.person("domain-admin"), self.node.host_name
+        warnings = page.get_by_test_id("home-warnings")
+        expect(warnings).to_contain_text(f"Node {host} has no pinned host key.")
+        warnings.get_by_role("link", name=self.cluster.name, exact=True).click()
+        expect(page.get_by_test_id(f"node-key-{host}")).to_contain_text("not pinned")
+        page.get_by_test_id(f"host-key-{host}").click()
+        self.assert_accessible(page, "host-key")
+        # Fetch host key: the key type, the SHA256 fingerprint and the known_hosts line, before anything is pinned.
+        page.get_by_test_id("fetch-host-key").click()
+        lab_node = self.lab.node(host)
+        expect(page.get_by_test_id("key-type")).to_have_text("ssh-ed25519")
+        expect(page.get_by_test_id("seen-fingerprint")).to_have_text(lab_node.host_key_fingerprint)
+        known_hosts_line = page.get_by_test_id("known-hosts-line").inner_text()
+        assert known_hosts_line == lab_node.host_key_line
+        expect(page.get_by_test_id("keygen-line")).to_have_text(ssh_keygen_l(known_hosts_line))
+        assert Node.objects.get(pk=self.node.pk).host_key == ""  # shown, not pinned
+        self.assert_accessible(page, "host-key-fetched")
+        page.get_by_test_id("confirm-compared").check()
+        page.get_by_test_id("pin-host-key").click()
+        expect(page.locator("ul.messages")).to_contain_text(f"Host key {lab_node.host_key_fingerprint} pinned.")
+        expect(page.get_by_test_id(f"node-key-{host}")).to_contain_text(lab_node.host_key_fingerprint)
+        pinned = Node.objects.get(pk=self.node.pk)
+        assert pinned.host_key == lab_node.host_key
+        assert pinned.history.first().history_user.username == "run-domain-admin"
+        page.get_by_test_id("nav-home").click()
+        expect(page.get_by_test_id("home-warnings")).not_to_contain_text(f"Node {host} has no pinned host key.")
 
     def operator_finds_the_master_cluster_and_plans_k5_1a(self):
         page = self.person("operator")

@@ -55,10 +55,13 @@ def test_a_changed_host_key_stops_the_node_until_accepted_and_signed_off_by_two_
     assert (change.state, change.old_fingerprint, change.new_fingerprint) == (HostKeyChangeState.DETECTED, old, new)
     assert [n.host_name for n in type(w.node1).objects.host_key_changed()] == [host]
 
-    # The page that "/" opens warns, for everybody with a role in the domain.
+    # The home page warns, for everybody with a role in the domain, from the open change (not from a run's
+    # results), and links to the comparison page.
     client.force_login(w.viewer)
-    home = client.get("/", follow=True)
-    assert b'data-testid="host-key-warnings"' in home.content and f"changed-{host}".encode() in home.content
+    home = client.get("/").content.decode()
+    warnings = home[home.index('data-testid="home-warnings"') :]
+    assert f'data-testid="changed-{host}"' in warnings
+    assert reverse("procedures:host-key-change", args=[change.pk]) in warnings
     cluster_page = client.get(w.cluster.get_absolute_url())
     assert b'data-testid="host-key-warning"' in cluster_page.content
 
@@ -85,6 +88,9 @@ def test_a_changed_host_key_stops_the_node_until_accepted_and_signed_off_by_two_
     client.post(reverse("procedures:host-key-change", args=[change.pk]), {"action": "accept", "fingerprint": new})
     change.refresh_from_db()
     assert (change.state, change.accepted_by) == (HostKeyChangeState.ACCEPTED, admin)
+    client.force_login(w.viewer)
+    assert f'data-testid="changed-{host}"' in client.get("/").content.decode()  # accepted is not pinned: still warned
+    client.force_login(admin)
 
     # Accepted is not pinned: still nothing runs, and the one who accepted cannot sign it off himself.
     with pytest.raises(exc.HostKeyChangeOpen):
@@ -110,3 +116,47 @@ def test_a_changed_host_key_stops_the_node_until_accepted_and_signed_off_by_two_
     services.retry_step(step.pk, user=w.operator)
     run = wait_until(lambda: ProcedureRun.objects.get(pk=run.pk).state == RunState.COMPLETED and run, 60, "the run")
     assert ProcedureRun.objects.get(pk=run.pk).wait_reason == WaitReason.NONE
+
+
+def test_a_rejected_host_key_is_never_pinned_and_the_node_stays_refused(run_world, client):
+    w = run_world
+    host = w.node1.host_name
+    admin = UserFactory(username="run-domain-admin")
+    MembershipFactory(domain=w.domain, user=admin, role=DomainRoleName.DOMAIN_ADMIN)
+    old = w.node1.host_key_fingerprint
+    run = services.create_run(w.cluster, make_plan(w.cluster, [command_step("one", [host_ref(w.node1, "echo one")])]),
+                              user=w.operator)  # fmt: skip
+    services.approve_run(run.pk, user=w.approver)
+    new = give_new_host_key(w.lab, host)
+    services.start_run(run.pk, user=w.operator)
+    run = wait_until(waiting(run.pk), what="the step on the re-keyed node to be refused")
+    step = run.steps.get(position=1)
+    change = HostKeyChange.objects.get(node=w.node1)
+
+    # Only a domain administrator rejects; the operator's and the approver's posts change nothing.
+    url = reverse("procedures:host-key-change", args=[change.pk])
+    for person in (w.operator, w.approver):
+        client.force_login(person)
+        assert 'data-testid="reject-form"' not in client.get(url).content.decode()
+        client.post(url, {"action": "reject"})
+        change.refresh_from_db()
+        assert change.state == HostKeyChangeState.DETECTED
+    client.force_login(admin)
+    client.post(url, {"action": "reject"})
+    change.refresh_from_db()
+    w.node1.refresh_from_db()
+    assert (change.state, change.rejected_by) == (HostKeyChangeState.REJECTED, admin)
+    assert w.node1.host_key_fingerprint == old  # the old pin stays
+    client.force_login(w.viewer)
+    assert f'data-testid="changed-{host}"' not in client.get("/").content.decode()  # decided: no longer warned
+
+    # The node still presents the rejected key: a retried step is refused by the executor (nothing is sent),
+    # and the rejected key is not asked about again.
+    services.retry_step(step.pk, user=w.operator)
+    run = wait_until(waiting(run.pk), what="the retried step to be refused")
+    step.refresh_from_db()
+    result = step.host_results.filter(attempt=step.attempt).get()
+    assert (step.state, result.state) == (StepState.FAILED, HostState.HOST_KEY), result.message
+    assert new in result.message
+    assert not HostKeyChange.objects.open().exists()
+    assert list(HostKeyChange.objects.values_list("state", flat=True)) == [HostKeyChangeState.REJECTED]
