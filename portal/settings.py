@@ -115,7 +115,17 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Log writers and the web process share the file: wait for a lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    # WAL: readers (pages, viewers catching up) no longer wait for the log writer, and a commit appends to the
+    # log instead of rewriting pages; synchronous=NORMAL in WAL mode loses no committed transaction when the
+    # process dies, only the last ones when the machine loses power, never the file's consistency
+    # (docs/ARCHITECTURE.md, "Durability of log lines").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
     # A file, not memory, so a live server in another process sees the test data; one per test process,
     # so two suites running at once on one checkout do not share it (a subprocess passes PORTAL_TEST_DB on).
     DATABASES["default"]["TEST"] = {

@@ -20,7 +20,7 @@ from django.utils import timezone
 from procedures.choices import Stream
 from procedures.live import emitter
 from procedures.models import RunLogLine, StepRun
-from procedures.models.logs import LINE_MAX, escape, insert_rows
+from procedures.models.logs import LINE_MAX, escape, insert_blocks
 
 log = logging.getLogger(__name__)
 KEY_BLOCK_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
@@ -42,14 +42,9 @@ class Chunk:
     continued: set[int] = field(default_factory=set)  # indexes of pieces that continue the line before
     escaped: set[int] = field(default_factory=set)  # indexes of lines stored escaped (NUL, not UTF-8)
 
-    def rows(self, run_id: int, step_id: int, attempt: int):
-        first, cont, esc = self.first, self.continued, self.escaped
-        base = (run_id, step_id, attempt, self.host)
-        if not cont and not esc:
-            return [(*base, first + i, self.stream, text, self.at, False, False) for i, text in enumerate(self.texts)]
-        return [
-            (*base, first + i, self.stream, text, self.at, i in cont, i in esc) for i, text in enumerate(self.texts)
-        ]
+    def block(self) -> tuple:
+        """What ``procedures.models.logs.insert_blocks`` stores."""
+        return (self.host, self.stream, self.first, self.at, self.texts, self.continued, self.escaped)
 
 
 class _Stream:
@@ -300,7 +295,6 @@ class StepLog:
             return
         for _attempt in range(5):
             try:
-                rows = [row for chunk in batch for row in chunk.rows(self.run_id, self.step_id, self.attempt)]
                 with transaction.atomic():
                     if connection.vendor == "postgresql":
                         # Do not wait for the disk on every batch: the step's verdict, committed after its last
@@ -309,7 +303,7 @@ class StepLog:
                         # verdict (the reaper marks it interrupted).
                         with connection.cursor() as cursor:
                             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                    insert_rows(rows)
+                    insert_blocks(self.run_id, self.step_id, self.attempt, [chunk.block() for chunk in batch])
                 _push(self.run_id, self.step_id, batch)
                 return
             except IntegrityError:

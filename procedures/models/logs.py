@@ -10,6 +10,7 @@ refused batch would lose every later line) is stored ``escaped``: a backslash do
 as ``\\xHH``; ``raw_bytes`` turns it back into the bytes printed.
 """
 
+import json
 import re
 from typing import NamedTuple
 
@@ -57,8 +58,13 @@ class RunLogLineQuerySet(models.QuerySet):
 
 
 class RunLogLine(models.Model):
+    # No index of its own: the unique (run, seq) index serves every lookup by run (one index less per row).
     run = models.ForeignKey(
-        "procedures.ProcedureRun", on_delete=models.CASCADE, related_name="log_lines", verbose_name=_("run")
+        "procedures.ProcedureRun",
+        on_delete=models.CASCADE,
+        related_name="log_lines",
+        verbose_name=_("run"),
+        db_index=False,
     )
     step = models.ForeignKey(
         "procedures.StepRun",
@@ -150,3 +156,38 @@ def insert_rows(rows: list[tuple]) -> None:
 
     with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not per row
         cursor.executemany(sql, [(*row[:7], at(row[7]), row[8], row[9]) for row in rows])
+
+
+_BLOCK_SQL = (
+    "INSERT INTO {table} ({columns}) SELECT %s, %s, %s, %s, %s + key, %s, value, %s, {continued}, {escaped} "
+    "FROM json_each(%s)"
+)
+_MARKED = "key IN (SELECT value FROM json_each(%s))"
+
+
+def insert_blocks(run_id: int, step_id, attempt: int, blocks) -> None:
+    """Store blocks of lines: ``(host, stream, first_seq, at, texts, continued, escaped)``, the lines numbered
+    ``first_seq``, ``first_seq + 1``, … and sharing ``at``; ``continued`` and ``escaped`` are sets of indexes.
+
+    SQLite: one ``INSERT … SELECT … FROM json_each(?)`` per block, so the rows are made by SQLite, not one
+    Python tuple bound per line (a third of the CPU of ``executemany``, benchmarks/README.md, big_step).
+    PostgreSQL: ``COPY`` of the rows. The caller holds the transaction.
+    """
+    if connection.vendor != "sqlite":
+        rows = []
+        for host, stream, first, at, texts, cont, esc in blocks:
+            base = (run_id, step_id, attempt, host)
+            rows += [(*base, first + i, stream, text, at, i in cont, i in esc) for i, text in enumerate(texts)]
+        insert_rows(rows)
+        return
+    table = connection.ops.quote_name(RunLogLine._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for host, stream, first, at, texts, cont, esc in blocks:
+            params = [run_id, step_id, attempt, host, first, stream, adapt(at), json.dumps(texts, ensure_ascii=False)]
+            marks = {}
+            for name, indexes in (("continued", cont), ("escaped", esc)):
+                marks[name] = _MARKED if indexes else "0"
+                if indexes:
+                    params.append(json.dumps(sorted(indexes)))
+            cursor.execute(_BLOCK_SQL.format(table=table, columns=COLUMNS, **marks), params)
