@@ -2,8 +2,8 @@
 
 Brings up a lab on a free 127.x octet, then runs one process per profile (``benchmarks.worker``):
 embedded (temporary SQLite file, in-memory channel layer, executor threads inside Daphne) and production
-(a fresh PostgreSQL database, by default on 127.0.0.1:5432, Redis, a Celery worker; PORTAL_BENCH_POSTGRES and
-PORTAL_BENCH_REDIS name other servers). Writes ``latest.json`` and a dated
+(a fresh PostgreSQL database, Redis, a Celery worker: servers of the bench's own, started as the test suite
+starts them, unless PORTAL_BENCH_POSTGRES and PORTAL_BENCH_REDIS name others). Writes ``latest.json`` and a dated
 copy into the output folder (``benchmarks/results/`` for a full run; a temporary folder for ``--smoke``).
 """
 
@@ -67,10 +67,12 @@ SMOKE = {
 }
 EMBEDDED_FIGURES = ("throughput", "persistence", "latency", "concurrency", "big_step", "reports", "pages")
 PRODUCTION_FIGURES = ("throughput", "persistence", "latency")
-# The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else the
-# machine's own on the standard ports. The test suite's smoke run (tests/bench) passes servers it started itself.
-PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS = os.environ.get("PORTAL_BENCH_REDIS") or "redis://127.0.0.1:6379/14"  # a database of its own on a shared one
+# The production variant's servers: PORTAL_BENCH_POSTGRES (a superuser's URL) and PORTAL_BENCH_REDIS, else a
+# PostgreSQL and a Redis of the bench's own, started on free ports by the test suite's code (tests/servers.py)
+# and removed afterwards: the machine's own servers on the standard ports are never written to. The test
+# suite's smoke run (tests/bench) passes servers it started itself.
+PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES", "")
+REDIS = os.environ.get("PORTAL_BENCH_REDIS", "")
 
 
 def _env(folder: Path, profile: str, database_url: str = "") -> dict:
@@ -89,6 +91,29 @@ def _env(folder: Path, profile: str, database_url: str = "") -> dict:
     if profile == "production":
         env.update({"DATABASE_URL": database_url, "REDIS_URL": REDIS, "CELERY_BROKER_URL": REDIS})
     return env
+
+
+def _private_servers(folder: Path):
+    """Start what PORTAL_BENCH_POSTGRES / PORTAL_BENCH_REDIS do not name; the servers object (to stop) or None."""
+    global PG_ADMIN, REDIS
+    if PG_ADMIN and REDIS:
+        return None
+    from tests.servers import PrivateServers
+
+    servers = PrivateServers(folder=folder)
+    try:
+        if not PG_ADMIN:
+            # Durable settings, unlike the test suite's throw-away cluster: commits cost what they cost in production.
+            servers.start_postgresql(options="")
+            PG_ADMIN = servers.env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+        if not REDIS:
+            servers.start_redis()
+            REDIS = servers.env["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    except BaseException:
+        servers.stop()
+        raise
+    print("production profile on servers of the bench's own: " + ", ".join(servers.described), flush=True)
+    return servers
 
 
 def _pg(sql: str) -> None:
@@ -164,6 +189,7 @@ def main(argv=None) -> int:
     }
     lab = Lab.from_spec(bench_spec(sizes["clusters"]), tmp / "lab")
     database = f"portal_bench_{os.getpid()}"
+    servers = None
     try:
         lab.up()
         jobs = {"embedded": ([*wanted, *(["profiles"] if args.profile else [])], _env(tmp / "embedded", "embedded"))}
@@ -173,6 +199,7 @@ def main(argv=None) -> int:
             reason = "skipped by --no-production"
         elif production_figures or args.profile:
             try:
+                servers = _private_servers(Path(tempfile.mkdtemp(prefix="portal-bench-servers-")))
                 _pg(f'CREATE DATABASE "{database}"')
                 url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
                 figs = [*production_figures, *(["profiles"] if args.profile else [])]
@@ -189,10 +216,13 @@ def main(argv=None) -> int:
         embedded, production = results["embedded"], results.get("production", {})
     finally:
         lab.down()
-        try:
-            _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        except Exception as e:
-            print(f"could not drop {database}: {e}", file=sys.stderr)
+        if servers is not None:
+            servers.stop()  # and its folder with the data
+        elif PG_ADMIN:
+            try:
+                _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            except Exception as e:
+                print(f"could not drop {database}: {e}", file=sys.stderr)
 
     def part(profile_result: dict, name: str):
         if name in profile_result:

@@ -116,14 +116,14 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'p
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Log writers and the web process share the file: wait for a lock instead of failing at once.
     # WAL: readers (pages, viewers catching up) no longer wait for the log writer, and a commit appends to the
-    # log instead of rewriting pages; synchronous=NORMAL in WAL mode loses no committed transaction when the
-    # process dies, only the last ones when the machine loses power, never the file's consistency
-    # (docs/ARCHITECTURE.md, "Durability of log lines").
+    # WAL with one fsync instead of journalling and rewriting pages with three. synchronous stays FULL, as it was:
+    # a line pushed to a viewer is on disk, so a power cut cannot lose it and hand its sequence number to
+    # another line (docs/ARCHITECTURE.md, "Durability of log lines").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
         }
     )
     # A file, not memory, so a live server in another process sees the test data; one per test process,
@@ -142,11 +142,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CHANNEL_LAYERS = {
     "default": (
         {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
+            # Redis pub/sub: a push is one PUBLISH, and each web process receives it once for all its viewers of
+            # the run. The list-based RedisChannelLayer copied every push into each viewer's list and each
+            # process then fetched the copies one by one (four round trips each): with 20 viewers at 5,000
+            # lines/s the web process fell 0.6 s behind (benchmarks/README.md, latency). A push lost on the way
+            # (a dropped connection) is a gap in the sequence numbers, which the consumer reads back from the
+            # database, as it always did.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
-                "capacity": 1000,
+                # redis-py 8 reads with a 5 s time-out by default; a slow reply then raised out of a consumer
+                # and Daphne closed the viewer's socket with 1011. Waits are bounded here, a little longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 10}],
+                # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
                 "prefix": env.str("PORTAL_CHANNEL_PREFIX", default="asgi"),
             },
         }

@@ -47,7 +47,8 @@ class PrivateServers:
     executors: list = field(default_factory=list)
     described: list[str] = field(default_factory=list)
 
-    def start_postgresql(self) -> None:
+    def start_postgresql(self, options: str = PG_OPTIONS) -> None:
+        """``options``: the server's command-line settings (the benchmarks pass "" to measure real commits)."""
         from port_for import get_port
         from pytest_postgresql.executors import PostgreSQLExecutor
 
@@ -74,7 +75,7 @@ class PrivateServers:
             startparams="-w",
             dbname="portal",
             user="postgres",
-            postgres_options=PG_OPTIONS,
+            postgres_options=options,
         )
         self.executors.append(executor)
         executor.start()

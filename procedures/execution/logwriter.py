@@ -295,14 +295,10 @@ class StepLog:
             return
         for _attempt in range(5):
             try:
+                # Committed durably before it is pushed: a batch that a crash could still lose after viewers
+                # were shown it would hand its sequence numbers to the next lines written (docs/ARCHITECTURE.md,
+                # "Durability of log lines").
                 with transaction.atomic():
-                    if connection.vendor == "postgresql":
-                        # Do not wait for the disk on every batch: the step's verdict, committed after its last
-                        # line, is synchronous and writes every earlier commit to disk with it. What a server
-                        # crash can lose is at most the last fraction of a second of a step that then has no
-                        # verdict (the reaper marks it interrupted).
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET LOCAL synchronous_commit TO OFF")
                     insert_blocks(self.run_id, self.step_id, self.attempt, [chunk.block() for chunk in batch])
                 _push(self.run_id, self.step_id, batch)
                 return

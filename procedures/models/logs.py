@@ -184,10 +184,11 @@ def insert_blocks(run_id: int, step_id, attempt: int, blocks) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for host, stream, first, at, texts, cont, esc in blocks:
-            params = [run_id, step_id, attempt, host, first, stream, adapt(at), json.dumps(texts, ensure_ascii=False)]
+            params = [run_id, step_id, attempt, host, first, stream, adapt(at)]
             marks = {}
-            for name, indexes in (("continued", cont), ("escaped", esc)):
+            for name, indexes in (("continued", cont), ("escaped", esc)):  # in the order of their placeholders
                 marks[name] = _MARKED if indexes else "0"
                 if indexes:
                     params.append(json.dumps(sorted(indexes)))
+            params.append(json.dumps(texts, ensure_ascii=False))
             cursor.execute(_BLOCK_SQL.format(table=table, columns=COLUMNS, **marks), params)
