@@ -142,17 +142,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CHANNEL_LAYERS = {
     "default": (
         {
-            # Redis pub/sub: a push is one PUBLISH, and each web process receives it once for all its viewers of
-            # the run. The list-based RedisChannelLayer copied every push into each viewer's list and each
-            # process then fetched the copies one by one (four round trips each): with 20 viewers at 5,000
-            # lines/s the web process fell 0.6 s behind (benchmarks/README.md, latency). A push lost on the way
-            # (a dropped connection) is a gap in the sequence numbers, which the consumer reads back from the
-            # database, as it always did.
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s time-out by default; a slow reply then raised out of a consumer
-                # and Daphne closed the viewer's socket with 1011. Waits are bounded here, a little longer.
+                # redis-py 8 reads with a 5 s time-out by default, the same 5 s that channels-redis blocks
+                # in BZPOPMIN waiting for a message: a reply that came a moment late raised TimeoutError out of
+                # a consumer, and Daphne closed that viewer's socket with 1011 (benchmarks/README.md). A read
+                # may take longer than the blocking pop here; a connection still fails within 10 s.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 10}],
+                "capacity": 1000,
                 # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
                 "prefix": env.str("PORTAL_CHANNEL_PREFIX", default="asgi"),
             },

@@ -1,5 +1,6 @@
 """The two profiles: the embedded default needs nothing set; the production profile passes check --deploy."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,23 @@ def test_the_embedded_default_makes_its_own_secret_key_and_keeps_it(tmp_path):
     key, profile = first.stdout.splitlines()[-1].split()
     assert second.stdout.splitlines()[-1] == f"{key} {profile}" and profile == "embedded"
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_redis_channel_layer_reads_longer_than_it_blocks_waiting_for_a_message(tmp_path):
+    """redis-py 8's default read time-out (5 s) equals channels-redis' blocking pop: a late reply raised out of
+    a consumer and Daphne closed the viewer's socket with 1011."""
+    code = (
+        "import json; from django.conf import settings; from channels_redis.core import RedisChannelLayer;"
+        "c = settings.CHANNEL_LAYERS['default'];"
+        "print(json.dumps([c['BACKEND'], c['CONFIG']['hosts'], RedisChannelLayer.brpop_timeout]))"
+    )
+    env = {"PORTAL_VAR_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/0", "PORTAL_SECRET_KEY": "x" * 50}
+    result = manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    backend, hosts, blocking = json.loads(result.stdout.splitlines()[-1])
+    assert backend == "channels_redis.core.RedisChannelLayer"
+    assert [h["address"] for h in hosts] == ["redis://127.0.0.1:6379/0"]
+    assert all(h["socket_timeout"] > blocking for h in hosts)
 
 
 @pytest.mark.django_db
