@@ -93,14 +93,14 @@ def _env(folder: Path, profile: str, database_url: str = "") -> dict:
     return env
 
 
-def _private_servers(folder: Path):
+def _private_servers():
     """Start what PORTAL_BENCH_POSTGRES / PORTAL_BENCH_REDIS do not name; the servers object (to stop) or None."""
     global PG_ADMIN, REDIS
     if PG_ADMIN and REDIS:
         return None
     from tests.servers import PrivateServers
 
-    servers = PrivateServers(folder=folder)
+    servers = PrivateServers(folder=Path(tempfile.mkdtemp(prefix="portal-bench-servers-")))
     try:
         if not PG_ADMIN:
             # Durable settings, unlike the test suite's throw-away cluster: commits cost what they cost in production.
@@ -199,7 +199,7 @@ def main(argv=None) -> int:
             reason = "skipped by --no-production"
         elif production_figures or args.profile:
             try:
-                servers = _private_servers(Path(tempfile.mkdtemp(prefix="portal-bench-servers-")))
+                servers = _private_servers()
                 _pg(f'CREATE DATABASE "{database}"')
                 url = PG_ADMIN.rsplit("/", 1)[0] + "/" + database
                 figs = [*production_figures, *(["profiles"] if args.profile else [])]
