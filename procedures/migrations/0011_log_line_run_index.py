@@ -31,7 +31,7 @@ def add_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("procedures", "0009_stored_messages"),
+        ("procedures", "0010_signoff_rules_history"),
     ]
 
     operations = [
