@@ -31,7 +31,7 @@ def add_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("procedures", "0010_signoff_rules_history"),
+        ("procedures", "0013_verbose_names"),
     ]
 
     operations = [
@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="log_lines",
                         to="procedures.procedurerun",
+                        verbose_name="run",
                     ),
                 ),
             ],
