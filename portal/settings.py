@@ -115,17 +115,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Log writers and the web process share the file: wait for a lock instead of failing at once.
-    # WAL: readers (pages, viewers catching up) no longer wait for the log writer, and a commit appends to the
-    # WAL with one fsync instead of journalling and rewriting pages with three. synchronous stays FULL, as it was:
-    # a line pushed to a viewer is on disk, so a power cut cannot lose it and hand its sequence number to
-    # another line (docs/ARCHITECTURE.md, "Durability of log lines").
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
-        }
-    )
+    # Not WAL: with WAL, a connection that keeps a read transaction open (the live-server tests' Daphne process)
+    # goes on seeing an old snapshot, where the rollback journal made the writer wait instead; WAL with
+    # synchronous=FULL measured faster for the log writer (benchmarks/README.md, big_step) and is left for
+    # when that is understood.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
     # A file, not memory, so a live server in another process sees the test data; one per test process,
     # so two suites running at once on one checkout do not share it (a subprocess passes PORTAL_TEST_DB on).
     DATABASES["default"]["TEST"] = {
