@@ -19,7 +19,7 @@ from procedures.api import serializers as s
 from procedures.api.filters import RunFilter
 from procedures.choices import RunState
 from procedures.models import ProcedureRun, RunLogLine, StepRun
-from procedures.queue import queue_for
+from procedures.queue import NAMES, queue_for
 
 
 def client_address(request) -> str | None:
@@ -142,19 +142,40 @@ for _name, (_body_class, _call, _summary) in STEP_ACTIONS.items():
     )
 
 
+class DecisionItemSerializer(serializers.Serializer):
+    """A duty done outside the portal, or a changed host key: what it is about and where it is decided."""
+
+    id = serializers.IntegerField()
+    server = serializers.SerializerMethodField(help_text="The Groupmax server's name.")
+    node = serializers.SerializerMethodField(help_text="The node's host name; null for a standalone server.")
+    state = serializers.CharField()
+    page = serializers.CharField(source="decision_url", help_text="The portal page where the decision is taken.")
+
+    def get_server(self, obj) -> str:
+        server = obj.server if obj.server_id else obj.node.cluster.server
+        return server.name
+
+    def get_node(self, obj) -> str | None:
+        return obj.node.host_name if obj.node_id else None
+
+
 class QueueSerializer(serializers.Serializer):
+    run_command = s.StepSerializer(many=True, help_text="Four-eyes steps whose commands wait for a go.")
     sign_off = s.StepSerializer(many=True, help_text="Four-eyes steps to sign off.")
     countersign = s.StepSerializer(many=True, help_text="Requested skips and mark-dones to countersign.")
     approve = s.RunSerializer(many=True, help_text="Plans to approve.")
     close = s.RunSerializer(many=True, help_text="Completed runs to sign off.")
+    outside_duty = DecisionItemSerializer(many=True, help_text="Duties recorded as done outside the portal.")
+    host_key = DecisionItemSerializer(many=True, help_text="Changed host keys to accept or reject.")
+    host_key_sign_off = DecisionItemSerializer(many=True, help_text="Accepted host keys to sign off.")
 
 
 class QueueView(APIView):
-    """What waits for the reader's decision, never their own work: the approver's queue page (``procedures.queue``)."""
+    """What waits for the reader's decision, never their own work: the approver's queue page (``procedures.queue``),
+    every section of it."""
 
     @extend_schema(responses={200: QueueSerializer}, tags=["runs"])
     def get(self, request):
         waiting = queue_for(request.user)
-        data = {"sign_off": waiting.sign_off, "countersign": waiting.countersign, "approve": waiting.approve,
-                "close": waiting.close}  # fmt: skip
+        data = {NAMES[decision]: items for decision, items in waiting.waiting.items()}
         return Response(QueueSerializer(data, context={"request": request}).data)

@@ -21,6 +21,7 @@ from procedures.models import DutyRecord
 from procedures.queue import NAMES, queue_for, waiting_count
 from procedures.signoff import Decision
 from tests.factories import MasterFactory, MembershipFactory, UserFactory
+from tests.fixtures.api import api_client
 from tests.fixtures.runs import console_step, make_plan
 from tests.runs.test_host_key_rules import detected, new_key, presents
 
@@ -229,3 +230,18 @@ def test_the_home_pages_of_the_domain_are_rung_when_a_key_changes_and_when_it_is
     with django_capture_on_commit_callbacks(execute=True):
         hostkeys.reject_host_key(change.pk, user=world.admin)
     assert rung == [world.domain.pk, world.domain.pk]
+
+
+def test_the_api_queue_has_every_section_of_the_page(world):
+    w = world
+    record = pending_duty(w, w.operator)
+    change = detected(w)
+    admin = api_client(w.admin).get("/api/queue/").json()
+    assert set(admin) == set(NAMES.values())
+    assert admin["host_key"] == [
+        {"id": change.pk, "server": w.cluster.server.name, "node": w.node1.host_name, "state": change.state,
+         "page": reverse("procedures:host-key-change", args=[change.pk])}
+    ]  # fmt: skip
+    approver = api_client(w.approver).get("/api/queue/").json()
+    assert [item["id"] for item in approver["outside_duty"]] == [record.pk] and approver["host_key"] == []
+    assert api_client(w.operator).get("/api/queue/").json()["outside_duty"] == []  # its author
