@@ -1,4 +1,5 @@
-"""Host keys over the API: what a machine presents now, and pinning a first key a person confirmed.
+"""Host keys over the API: what a machine presents now, pinning a first key a person confirmed, and deciding a
+changed key (accept, sign off, reject).
 
 The same functions as the verify-connection page (``procedures.hostkeys``): reading needs the operator role,
 pinning the domain administrator role; a machine of a domain where the reader has no role is 404.
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters.choices import DomainRoleName
+from clusters.models import HostKeyChange
 from clusters.rules import has_role
 from procedures import hostkeys
 
@@ -66,3 +68,72 @@ class PinHostKeyView(APIView):
             kind, pk, user=request.user, confirmed_fingerprint=given.validated_data["fingerprint"]
         )
         return Response({"pinned": seen})
+
+
+class HostKeyChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    host = serializers.SerializerMethodField(help_text="The machine: a node's or a standalone server's name.")
+    state = serializers.CharField(help_text="detected, accepted (waiting for its sign-off), pinned or rejected.")
+    old_fingerprint = serializers.CharField(help_text="The pinned key's SHA256 fingerprint.")
+    new_fingerprint = serializers.CharField(help_text="The presented key's SHA256 fingerprint.")
+    seen_at = serializers.DateTimeField()
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    signed_off_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    def get_host(self, change) -> str:
+        return change.node.host_name if change.node_id else change.server.name
+
+
+def _change(request, pk: int):
+    """A change of a machine in a domain where the reader holds a role, else 404 (as the comparison page)."""
+    related = ("node__cluster__server__domain", "server__domain", "accepted_by", "signed_off_by", "rejected_by")
+    change = HostKeyChange.objects.visible_to(request.user).select_related(*related).filter(pk=pk).first()
+    if change is None:
+        raise Http404
+    return change
+
+
+def _decided(request, pk: int, decide, *, confirmed: bool):
+    _change(request, pk)
+    if confirmed:
+        given = PinSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        decide(pk, user=request.user, confirmed_fingerprint=given.validated_data["fingerprint"])
+    else:
+        decide(pk, user=request.user)
+    return Response(HostKeyChangeSerializer(_change(request, pk)).data)
+
+
+class HostKeyChangeView(APIView):
+    @extend_schema(responses={200: HostKeyChangeSerializer}, tags=["inventory"])
+    def get(self, request, pk: int):
+        """A changed host key: the pinned and the presented fingerprints, and who decided what."""
+        return Response(HostKeyChangeSerializer(_change(request, pk)).data)
+
+
+class AcceptHostKeyChangeView(APIView):
+    extra_error_statuses = (502,)
+
+    @extend_schema(request=PinSerializer, responses={200: HostKeyChangeSerializer}, tags=["inventory"])
+    def post(self, request, pk: int):
+        """A domain administrator accepts the new key he compared (the machine must still present it); it is
+        pinned only after a second person's sign-off."""
+        return _decided(request, pk, hostkeys.accept_host_key, confirmed=True)
+
+
+class SignOffHostKeyChangeView(APIView):
+    extra_error_statuses = (502,)
+
+    @extend_schema(request=PinSerializer, responses={200: HostKeyChangeSerializer}, tags=["inventory"])
+    def post(self, request, pk: int):
+        """A second person, who did not accept it, signs the acceptance off: the new key is pinned."""
+        return _decided(request, pk, hostkeys.sign_off_host_key, confirmed=True)
+
+
+class RejectHostKeyChangeView(APIView):
+    @extend_schema(request=None, responses={200: HostKeyChangeSerializer}, tags=["inventory"])
+    def post(self, request, pk: int):
+        """A domain administrator refuses the new key: it is never pinned and the old key stays."""
+        return _decided(request, pk, hostkeys.reject_host_key, confirmed=False)

@@ -15,5 +15,12 @@ urlpatterns = [
             name="api-host-verify"),
     re_path(r"^hosts/(?P<kind>node|server)/(?P<pk>[0-9]+)/pin/$", hostkeys.PinHostKeyView.as_view(),
             name="api-host-pin"),
+    path("hosts/changes/<int:pk>/", hostkeys.HostKeyChangeView.as_view(), name="api-host-key-change"),
+    path("hosts/changes/<int:pk>/accept/", hostkeys.AcceptHostKeyChangeView.as_view(),
+         name="api-host-key-change-accept"),
+    path("hosts/changes/<int:pk>/sign-off/", hostkeys.SignOffHostKeyChangeView.as_view(),
+         name="api-host-key-change-sign-off"),
+    path("hosts/changes/<int:pk>/reject/", hostkeys.RejectHostKeyChangeView.as_view(),
+         name="api-host-key-change-reject"),
     *router.urls,
 ]  # fmt: skip
