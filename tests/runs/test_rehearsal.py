@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from procedures import services
+from procedures.catalog import k5_2
 from procedures.choices import RunState, StepState
 from procedures.exceptions import RehearsalRequired, RehearsalUnavailable
 from procedures.models import ProcedureRun, RehearsalRule
@@ -72,7 +73,10 @@ def test_a_rehearsal_then_the_real_run_of_the_same_plan_are_linked_on_both_pages
     rehearsal = ProcedureRun.objects.get(cluster=twin)
     assert response.status_code == 302 and response.url == rehearsal.get_absolute_url()
     assert rehearsal.is_rehearsal and rehearsal.rehearsal_for == target
-    assert rehearsal.plan["version"] == "1.2" and rehearsal.plan["options"]["previous_database_directory"] == "/GMAXDB"
+    assert (
+        rehearsal.plan["version"] == k5_2.VERSION
+        and rehearsal.plan["options"]["previous_database_directory"] == "/GMAXDB"
+    )
     rehearsal = complete_by_services(rehearsal, w)
     assert rehearsal.state == RunState.COMPLETED
 
