@@ -154,6 +154,9 @@ def test_the_queue_page_and_the_home_page_show_them_with_their_links(world, clie
         f'data-testid="queue-duty-record-{record.pk}"' in queue and f'data-testid="queue-host-key-{change.pk}"' in queue
     )
     assert f'href="{reverse("procedures:host-key-change", args=[change.pk])}"' in queue
+    for section in NAMES.values():  # each section once (a merge once wrote three of them twice)
+        assert queue.count(f'data-testid="queue-{section.replace("_", "-")}"') <= 1, section
+    assert queue.count(f'data-testid="queue-duty-record-{record.pk}"') == 1
     assert "2 items wait for you." in queue and '<span class="badge warn" data-testid="queue-count">2</span>' in queue
     home = page(client, w.admin, "/")
     assert (
