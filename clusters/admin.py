@@ -34,6 +34,20 @@ from clusters.rules import has_role
 from clusters.scoping import choices_for
 
 
+class RecordsOnly:
+    """Records that nobody edits in the admin (history, audit, decisions taken in the portal): no add, change or
+    delete, whatever the user's permissions. Put it first among the bases."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     """History list and versions only for objects the change page would show; a version is never saved."""
 
@@ -233,7 +247,7 @@ class DomainMembershipAdmin(DomainScopedAdmin):
 
 
 @admin.register(HostKeyChange)
-class HostKeyChangeAdmin(DomainScopedAdmin):
+class HostKeyChangeAdmin(RecordsOnly, DomainScopedAdmin):
     """Read-only for everybody: a change is decided on its comparison page (accept, sign off, reject), where the
     portal fetches the key again and asks the sign-off rules; the admin only lists and shows it, scoped."""
 
@@ -247,12 +261,3 @@ class HostKeyChangeAdmin(DomainScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

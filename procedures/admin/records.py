@@ -7,12 +7,13 @@ added, changed or deleted here, so the admin is a window on them, scoped like th
 
 from django.contrib import admin
 
+from clusters.admin import RecordsOnly
 from clusters.querysets import domains_where
 from procedures.admin.runs import StoredTexts
 from procedures.models import DutyRecord, ReportExport
 
 
-class DomainRecordAdmin(StoredTexts, admin.ModelAdmin):
+class DomainRecordAdmin(RecordsOnly, StoredTexts, admin.ModelAdmin):
     domain_path = "domain"  # how the record reaches its AddressDomain
 
     def get_queryset(self, request):
@@ -26,15 +27,6 @@ class DomainRecordAdmin(StoredTexts, admin.ModelAdmin):
         if obj is None or not allowed or request.user.is_superuser:
             return allowed
         return self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DutyRecord)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from clusters.admin import RecordsOnly
 from portal.errors import PortalError
 from procedures import audit, services
 from procedures.choices import StepState
@@ -60,7 +61,7 @@ class StoredTexts:
         return (*super().get_readonly_fields(request, obj), *(f"{name}_shown" for name in self._stored_here()))
 
 
-class ReadOnlyAdmin(StoredTexts, admin.ModelAdmin):
+class ReadOnlyAdmin(RecordsOnly, StoredTexts, admin.ModelAdmin):
     """Read-only, and only the runs of domains where the staff user holds a role (as on the run pages)."""
 
     run_path = "run"  # how this model reaches its ProcedureRun ("" for the run itself)
@@ -71,15 +72,6 @@ class ReadOnlyAdmin(StoredTexts, admin.ModelAdmin):
             return queryset
         visible = ProcedureRun.objects.visible_to(request.user).values("pk")
         return queryset.filter(**{f"{self.run_path}__in" if self.run_path else "pk__in": visible})
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StepInline(admin.TabularInline):
