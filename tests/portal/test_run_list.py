@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from procedures import services
 from procedures.choices import RunState
@@ -45,7 +46,7 @@ def test_filters_by_cluster_state_procedure_operator_and_date(client, state_worl
     assert rows(client.get(URL, {"domain": w.domain.pk, "procedure": ""})) != []
     assert rows(client.get(URL, {"operator": w.operator.pk})) != []
     assert rows(client.get(URL, {"operator": w.approver.pk})) == []  # approved, but planned or did nothing
-    today = planned.created_at.date().isoformat()
+    today = timezone.localdate(planned.created_at).isoformat()  # the site's day (Tokyo), not UTC's
     assert set(rows(client.get(URL, {"planned_from": today, "planned_until": today}))) == {planned.pk, started.pk}
     assert rows(client.get(URL, {"planned_from": "2999-01-01"})) == []
 
