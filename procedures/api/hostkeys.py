@@ -16,6 +16,7 @@ from clusters.choices import DomainRoleName
 from clusters.models import HostKeyChange
 from clusters.rules import has_role
 from procedures import hostkeys
+from procedures.api.serializers import UserNameField
 
 
 class HostKeySerializer(serializers.Serializer):
@@ -77,10 +78,10 @@ class HostKeyChangeSerializer(serializers.Serializer):
     old_fingerprint = serializers.CharField(help_text="The pinned key's SHA256 fingerprint.")
     new_fingerprint = serializers.CharField(help_text="The presented key's SHA256 fingerprint.")
     seen_at = serializers.DateTimeField()
-    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    accepted_by = UserNameField()
     accepted_at = serializers.DateTimeField(allow_null=True)
-    signed_off_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    signed_off_by = UserNameField()
+    rejected_by = UserNameField()
 
     def get_host(self, change) -> str:
         return change.node.host_name if change.node_id else change.server.name
