@@ -14,7 +14,9 @@ class HomeView(View):
     template_name = "procedures/home.html"
 
     def get(self, request):
-        return render(request, self.template_name, {"overview": overview_for(request.user)})
+        overview = overview_for(request.user)
+        # The header's count (portal.context_processors.approver_queue) from the queue the page has just read.
+        return render(request, self.template_name, {"overview": overview, "approver_queue_count": overview.queue.count})
 
 
 class HomePanelsView(HomeView):

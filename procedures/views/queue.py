@@ -38,8 +38,8 @@ class QueueView(View):
         return render(
             request,
             "procedures/queue.html",
-            {"queue": queue, "sign_off": rows, "countersign": countersign, "run_command": run_command,
-             "Verdict": Verdict},
+            {"queue": queue, "approver_queue_count": queue.count, "sign_off": rows, "countersign": countersign,
+             "run_command": run_command, "Verdict": Verdict},
         )  # fmt: skip
 
 

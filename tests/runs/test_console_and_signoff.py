@@ -29,7 +29,7 @@ from procedures.exceptions import (
 )
 from procedures.models import ConsoleScreenshot, RunEvent
 from procedures.plan import ChecklistItem, Kind, PlannedStep, Target, text
-from procedures.queue import waiting_count
+from procedures.queue import queue_for, waiting_count
 from tests.factories import MembershipFactory, ServerFactory, UserFactory
 from tests.fixtures.runs import build_world, make_plan
 from tests.runs.races import run_sign_off_race, sign_off_race
@@ -543,3 +543,19 @@ def test_a_second_approval_of_the_same_plan_is_told_who_approved(state_world):
     services.approve_run(run.pk, user=w.approver)
     with translation.override("en"), pytest.raises(AlreadySignedOff, match=f"The plan of run {run.pk} was already"):
         services.approve_run(run.pk, user=w.approver2)
+
+
+def test_pages_that_read_the_queue_give_the_header_the_same_count_as_the_union(client, state_world):
+    """Home and the queue page hand their queue's count to the header; it is the UNION's, person by person."""
+    w = state_world
+    run = console_run(w, needs_signoff=True)
+    step = run.steps.get()
+    services.confirm_step(step.pk, user=w.operator, ticked=["server_list", "mail_server"])
+    services.create_run(w.cluster, make_plan(w.cluster, [console_step("c")]), user=w.approver)
+    services.create_run(w.cluster, make_plan(w.cluster, [console_step("d")]), user=w.operator2)
+    for person in (w.approver, w.approver2):
+        expected = waiting_count(person)
+        assert queue_for(person).count == queue_for(person, brief=True).count == expected > 0
+        for url in ("/", reverse("procedures:queue")):
+            html = english(client, person).get(url).content.decode()
+            assert f'<span class="badge warn" data-testid="queue-count">{expected}</span>' in html, (person, url)
