@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from procedures.choices import RunState, StepState, WaitReason
 
@@ -53,6 +53,43 @@ SENTENCES = {
 }
 FALLBACK = gettext_lazy("{who}: {source} → {target}.")  # the action's code is in the details view
 
+# What each action is called where events are listed by kind (the admin's filter): a name, not the code.
+ACTION_NAMES = {
+    "plan": pgettext_lazy("run event", "Run planned"),
+    "approve": pgettext_lazy("run event", "Plan approved"),
+    "start": pgettext_lazy("run event", "Started"),
+    "retry": pgettext_lazy("run event", "Step started again"),
+    "claim": pgettext_lazy("run event", "Step taken by a worker"),
+    "finish": pgettext_lazy("run event", "Step ran"),
+    "interrupt": pgettext_lazy("run event", "Step interrupted"),
+    "ask_confirmation": pgettext_lazy("run event", "Confirmation asked"),
+    "ask_approval": pgettext_lazy("run event", "Command approval asked"),
+    "command_approve": pgettext_lazy("run event", "Command approved"),
+    "command_reject": pgettext_lazy("run event", "Command rejected"),
+    "redispatch": pgettext_lazy("run event", "Step sent to the workers again"),
+    "rehearsal": pgettext_lazy("run event", "Planned as a rehearsal"),
+    "signature_approve_run": pgettext_lazy("run event", "Plan approval signed"),
+    "signature_approve_step": pgettext_lazy("run event", "Command approval signed"),
+    "signature_sign_off_step": pgettext_lazy("run event", "Step sign-off signed"),
+    "signature_countersign": pgettext_lazy("run event", "Countersignature signed"),
+    "signature_close_run": pgettext_lazy("run event", "Run sign-off signed"),
+    "tick": pgettext_lazy("run event", "Item ticked"),
+    "screenshot": pgettext_lazy("run event", "Screenshot attached"),
+    "confirm": pgettext_lazy("run event", "Step confirmed"),
+    "signoff_approve": pgettext_lazy("run event", "Step signed off"),
+    "signoff_reject": pgettext_lazy("run event", "Step rejected"),
+    "request_skip": pgettext_lazy("run event", "Skip asked"),
+    "request_done": pgettext_lazy("run event", "Counting as done asked"),
+    "skip": pgettext_lazy("run event", "Step skipped (countersigned)"),
+    "done": pgettext_lazy("run event", "Step counted done (countersigned)"),
+    "abort_requested": pgettext_lazy("run event", "Abort asked"),
+    "abort": pgettext_lazy("run event", "Run aborted"),
+    "wait": pgettext_lazy("run event", "Run waits"),
+    "resume": pgettext_lazy("run event", "Run continued"),
+    "complete": pgettext_lazy("run event", "Run completed"),
+    "sign_off": pgettext_lazy("run event", "Run signed off"),
+}
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -61,6 +98,11 @@ class Entry:
     who: str  # the person, or "the portal"
     is_person: bool
     worker: str  # the worker or reaper label, for the details view only
+
+
+def action_name(code: str) -> str:
+    """The action's name in the reader's language; a code without one (a newer action) as it is."""
+    return str(ACTION_NAMES.get(code, code))
 
 
 def _state_label(value: str) -> str:

@@ -191,11 +191,24 @@ class StepHostResultAdmin(ReadOnlyAdmin):
         return host_shown(obj.host_label)
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Events by kind, each kind by its name in the reader's language (``audit.ACTION_NAMES``), not its code."""
+
+    title = gettext_lazy("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, audit.action_name(code)) for code in audit.ACTION_NAMES), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(RunEvent)
 class RunEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "run", "step", "what_happened", "actor", "address")
     what_happened = staticmethod(_what_happened)
-    list_filter = ("action",)
+    list_filter = (ActionFilter,)
 
 
 @admin.register(ServerLock)

@@ -246,3 +246,22 @@ def test_the_migration_turns_host_labels_in_stored_messages_into_messages(state_
     assert render_message(line.text, "ja") == "gmx1a（ノード 1） (::1:22) に接続しています。"
     migration.to_labels(state.apps, None)
     assert render_message(StepRun.objects.get(pk=step.pk).message, "ja") == "gmx1a (node 1): 終了コード 0"
+
+
+def test_the_admins_event_list_names_each_kind_of_action_in_the_readers_language(client, state_world, admin_user):
+    """The filter offers "計画承認" / "Plan approved", not the stored code ``approve``, and filters by it."""
+    from procedures.audit import ACTION_NAMES, SENTENCES
+
+    w = state_world
+    run = services.create_run(w.cluster, make_plan(w.cluster, [command_step("one", [])]), user=w.operator)
+    services.approve_run(run.pk, user=w.approver)
+    client.force_login(admin_user)
+    url = reverse("admin:procedures_runevent_changelist")
+    japanese = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "計画承認" in japanese and "Plan approved" not in japanese
+    assert "Plan approved" in english and "計画承認" not in english
+    assert ">approve<" not in japanese and ">approve<" not in english
+    only = client.get(url, {"action": "approve"}, HTTP_ACCEPT_LANGUAGE="en").context["cl"].result_list
+    assert [e.action for e in only] == ["approve"]
+    assert set(ACTION_NAMES) >= {action for action, _with_step in SENTENCES}  # every kind the trail tells has a name
