@@ -3,6 +3,7 @@
 from django.db import models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -29,6 +30,21 @@ def _remember_address(sender, history_instance, **kwargs):
     request = getattr(HistoricalRecords.context, "request", None)
     if request is not None:
         history_instance.history_address = request.META.get("REMOTE_ADDR")
+
+
+# Why a change was made, as the history stores it: a fixed English text (a message id, ``gettext_noop``) that the
+# admin's history shows in the reader's language (templates/simple_history/object_history_list.html). Who made the
+# change is the history's user and what changed is its diff, so a reason names neither; it also stays within the
+# history's 100 characters, which PostgreSQL enforces (a reason with two SHA256 fingerprints did not).
+CREATED = gettext_noop("Created in the portal")
+CHANGED = gettext_noop("Changed in the portal")
+ROLE_GIVEN = gettext_noop("Role given in the portal")
+ROLE_REMOVED = gettext_noop("Role removed in the portal")
+KEY_PRESENTED = gettext_noop("The machine presented another host key than the pinned one")
+KEY_CONFIRMED = gettext_noop("Host key fetched and confirmed")
+KEY_ACCEPTED = gettext_noop("New host key accepted: it waits for a second person's sign-off")
+KEY_REJECTED = gettext_noop("New host key rejected: the pinned key stays")
+KEY_SIGNED_OFF = gettext_noop("New host key signed off by a second person and pinned")
 
 
 # django-simple-history names its kinds of change in English only: the portal says them in the reader's language.

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from clusters import history
 from clusters.choices import DomainRoleName
 from clusters.models import AddressDomain, Cluster, DomainMembership, GroupmaxServer, Node, SharedFilesystem
 from clusters.rules import has_role, may_grant, may_remove
@@ -77,7 +78,7 @@ def _save(obj, *, user, reason: str, keys=None) -> None:
 def save_object(obj, *, user, reason: str = ""):
     """Save a server, cluster, node or shared file system changed (or created) by a domain administrator."""
     with transaction.atomic():
-        _save(obj, user=user, reason=reason or f"changed in the portal by {user.get_username()}")
+        _save(obj, user=user, reason=reason or history.CHANGED)
     return obj
 
 
@@ -89,10 +90,10 @@ def create_clustered_server(server: GroupmaxServer, cluster: Cluster, *, user) -
             cluster.full_clean()
         except ValidationError as e:
             raise ValidationError({"cluster": e}) from None  # the view shows it on the cluster's form
-        cluster._history_user, cluster._change_reason = user, f"created in the portal by {user.get_username()}"
+        cluster._history_user, cluster._change_reason = user, history.CREATED
         cluster.save()
         server.cluster = cluster  # made just now, by this person: its one foreign key not to check
-        _save(server, user=user, reason=f"created in the portal by {user.get_username()}", keys=("domain",))
+        _save(server, user=user, reason=history.CREATED, keys=("domain",))
     return server
 
 
@@ -127,7 +128,7 @@ def grant_role(domain: AddressDomain, *, username: str, role: str, user) -> Doma
         else:
             _keeps_an_administrator(membership, role)
             membership.role = role
-        _save(membership, user=user, reason=f"role {role} given by {user.get_username()}")
+        _save(membership, user=user, reason=history.ROLE_GIVEN)
     return membership
 
 
@@ -146,5 +147,5 @@ def remove_role(membership_id: int, *, user) -> None:
             raise RoleRefused(user=membership.user.get_username(), role=membership.get_role_display(), domain=domain)
         _keeps_an_administrator(membership, None)
         membership._history_user = user
-        membership._change_reason = f"role {membership.role} removed by {user.get_username()}"
+        membership._change_reason = history.ROLE_REMOVED
         membership.delete()

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clusters import history
 from clusters.choices import DomainRoleName, HostKeyChangeState
 from clusters.models import GroupmaxServer, HostKeyChange, Node
 from clusters.rules import has_role
@@ -111,7 +112,7 @@ def record_change(target, new_key: str, *, by=None) -> HostKeyChange | None:
         change.new_key, change.state, change.seen_by = new_key, HostKeyChangeState.DETECTED, who
         change.accepted_by = change.accepted_at = None
         change._history_user = who
-        change._change_reason = "the machine presented another host key than the pinned one"
+        change._change_reason = history.KEY_PRESENTED
         change.save()
         _ring_home(change)
     return change
@@ -148,14 +149,15 @@ def pin_host_key(kind: str, pk: int, *, user, confirmed_fingerprint: str) -> str
             raise exc.HostKeyAlreadyPinned(host=endpoint.label, expected=locked.host_key_fingerprint)
         locked.host_key = line
         locked._history_user = user
-        locked._change_reason = f"host key {seen} fetched and confirmed by {user.get_username()}"
+        locked._change_reason = history.KEY_CONFIRMED
         locked.save(update_fields=["host_key"])
     return seen
 
 
 def _lock_change(change_id: int) -> HostKeyChange:
     related = ("node__cluster__server__domain", "server__domain", "accepted_by")
-    return HostKeyChange.objects.select_for_update().select_related(*related).get(pk=change_id)
+    # Only the change's row: PostgreSQL cannot lock the nullable side of the outer joins (node or server).
+    return HostKeyChange.objects.select_for_update(of=("self",)).select_related(*related).get(pk=change_id)
 
 
 def _still_presents(change: HostKeyChange, confirmed_fingerprint: str) -> None:
@@ -177,7 +179,7 @@ def accept_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Host
         _still_presents(change, confirmed_fingerprint)
         change.state, change.accepted_by, change.accepted_at = HostKeyChangeState.ACCEPTED, user, timezone.now()
         change._history_user = user
-        change._change_reason = f"new host key {change.new_fingerprint} accepted by {user.get_username()}"
+        change._change_reason = history.KEY_ACCEPTED
         change.save()
         _ring_home(change)
     return change
@@ -197,7 +199,7 @@ def reject_host_key(change_id: int, *, user) -> HostKeyChange:
             raise exc.HostKeyChangeState(host=change.target, state=change.get_state_display())
         change.state, change.rejected_by, change.rejected_at = HostKeyChangeState.REJECTED, user, timezone.now()
         change._history_user = user
-        change._change_reason = f"new host key {change.new_fingerprint} rejected by {user.get_username()}"
+        change._change_reason = history.KEY_REJECTED
         change.save()
         _ring_home(change)
     return change
@@ -215,14 +217,11 @@ def sign_off_host_key(change_id: int, *, user, confirmed_fingerprint: str) -> Ho
         target = type(change.target).objects.select_for_update().get(pk=change.target.pk)
         target.host_key = change.new_key
         target._history_user = user
-        target._change_reason = (
-            f"host key {change.new_fingerprint} (was {change.old_fingerprint}) accepted by "
-            f"{change.accepted_by.get_username()}, signed off by {user.get_username()}"
-        )
+        target._change_reason = history.KEY_SIGNED_OFF  # who accepted it: the change's own history
         target.save(update_fields=["host_key"])
         change.state, change.signed_off_by, change.signed_off_at = HostKeyChangeState.PINNED, user, timezone.now()
         change._history_user = user
-        change._change_reason = f"signed off by {user.get_username()}; the new key is pinned"
+        change._change_reason = history.KEY_SIGNED_OFF
         change.save()
         _ring_home(change)
     return change

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from clusters import services
+from clusters import history, services
 from clusters.choices import DomainRoleName, ServerRole
 from clusters.models import Cluster, GroupmaxServer, Node, SharedFilesystem
 from portal.errors import NotAllowed
@@ -220,3 +220,24 @@ def test_the_pages_offer_the_forms_only_to_domain_administrators(client, admin, 
     page = client.get(master.cluster.get_absolute_url()).content.decode()
     assert 'data-testid="edit-cluster"' in page and f"edit-node-{master.cluster.primary.host_name}" in page
     assert 'data-testid="inventory-nav"' in page
+
+
+def test_the_admins_history_gives_the_reason_of_a_portal_change_in_the_readers_language(client, admin, master):
+    """The reason is stored as its message id and shown translated; who made the change is the history's user."""
+    node = master.cluster.primary
+    client.force_login(admin)
+    client.post(reverse("clusters:node-edit", args=[node.pk]), node_data(node, standby_ip="127.9.9.8"))
+    assert node.history.first().history_change_reason == history.CHANGED
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:clusters_node_history", args=[node.pk])
+    japanese = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "ポータルで変更" in japanese and "Changed in the portal" not in japanese
+    assert "Changed in the portal" in english and "ポータルで変更" not in english
+
+
+def test_every_reason_fits_the_historys_column():
+    """PostgreSQL refuses a reason longer than the history's 100 characters (SQLite does not)."""
+    longest = Node.history.model._meta.get_field("history_change_reason").max_length
+    reasons = [value for name, value in vars(history).items() if name.isupper() and isinstance(value, str)]
+    assert len(reasons) >= 9 and all(len(reason) <= longest for reason in reasons)

@@ -6,6 +6,7 @@ second person signs that off, and the pages warn and show the old and new finger
 import pytest
 from django.urls import reverse
 
+from clusters import history
 from clusters.choices import DomainRoleName, HostKeyChangeState
 from clusters.models import HostKeyChange
 from procedures import exceptions as exc
@@ -110,7 +111,7 @@ def test_a_changed_host_key_stops_the_node_until_accepted_and_signed_off_by_two_
     assert (change.state, change.signed_off_by) == (HostKeyChangeState.PINNED, w.approver)
     assert w.node1.host_key_fingerprint == new
     latest = w.node1.history.first()
-    assert latest.history_user == w.approver and "signed off by run-approver" in latest.history_change_reason
+    assert (latest.history_user, latest.history_change_reason) == (w.approver, history.KEY_SIGNED_OFF)
     assert not type(w.node1).objects.host_key_changed().exists()
 
     services.retry_step(step.pk, user=w.operator)
