@@ -21,9 +21,9 @@ class RolledBack(Exception):
 
 @pytest.fixture
 def pushes(monkeypatch):
-    """Every push the emitter would hand to the channel layer: (run id, event)."""
+    """Every push the emitter would hand to the channel layer: (run id, event); a home page's ring included."""
     sent = []
-    monkeypatch.setattr(emitter, "_group_send", lambda run_id, event: sent.append((run_id, event)))
+    monkeypatch.setattr(emitter, "_group_send", lambda run_id, event, group=None: sent.append((run_id, event)))
     return sent
 
 
@@ -38,7 +38,7 @@ def approved_run(state_world):
 
 
 def frames(pushes, run_id) -> list[str]:
-    return [event["frame"] for rid, event in pushes if rid == run_id]
+    return [event["frame"] for rid, event in pushes if rid == run_id and "frame" in event]  # not the home's rings
 
 
 def test_starting_a_run_enqueues_its_first_step_only_on_commit(
