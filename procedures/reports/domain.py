@@ -24,6 +24,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from procedures.texts import localised, render_message
 DEFAULT_DAYS = 90
 PAGE_RUNS = 50  # run rows built for the page; the counts, the chart and the summary cover the whole period
 PAGE_REPLICATION = 30
+RECENT_RESULTS = 1000  # the newest host results of the portal in which a page's nxsrepstat checks are looked for first
 PDF_RUNS = 20  # the PDF lists fewer (WeasyPrint's layout time grows with every table row); the CSV holds all
 PDF_REPLICATION = 10
 WEEKLY_UP_TO_DAYS = 183  # a longer period is summarised per month, a shorter one per week
@@ -525,48 +527,60 @@ def _duty(domain: AddressDomain) -> list[DutyRow]:
 
 
 def _replication(domain: AddressDomain, start, end, limit: int | None) -> list[ReplicationRow]:
-    """The period's nxsrepstat results, newest first, parsed from their output: three queries.
+    """The period's nxsrepstat results, newest first, parsed from their output: two queries.
 
-    The host results are read newest first, each asked whether it is an nxsrepstat of the domain's run in the
-    period (a correlated EXISTS of two key lookups), so that the newest ``limit`` are found without joining
-    every run of the period to its steps."""
-    of_the_period = StepRun.objects.filter(
-        pk=OuterRef("step_id"),
-        key__contains="nxsrepstat",
-        run__cluster__server__domain=domain,
-        run__created_at__gte=start,
-        run__created_at__lt=end,
-    )
-    matching = (
-        StepHostResult.objects.filter(Exists(of_the_period))
-        .exclude(finished_at=None)
+    With a ``limit`` (the page, the PDF), the newest ``RECENT_RESULTS`` host results of the whole portal are read
+    first, newest first, each asked whether it is an nxsrepstat of the domain's run in the period (a correlated
+    EXISTS of two key lookups): a domain that checks replication finds its ``limit`` there. Only when it does not
+    (a domain with few or old checks, among others' newer results) are the older ones found from the period's
+    runs, their nxsrepstat steps and those steps' results (three index searches, as many rows as the domain's
+    runs); the database skips that part when the first found enough (a constant condition). So neither a busy
+    domain nor a quiet one reads every host result of the portal."""
+    runs = ProcedureRun.objects.filter(cluster__server__domain=domain, created_at__gte=start, created_at__lt=end)
+    finished = StepHostResult.objects.exclude(finished_at=None).order_by("-pk").values("pk")
+    if limit:
+        of_the_period = StepRun.objects.filter(
+            pk=OuterRef("step_id"),
+            key__contains="nxsrepstat",
+            run__cluster__server__domain=domain,
+            run__created_at__gte=start,
+            run__created_at__lt=end,
+        )
+        newest = StepHostResult.objects.order_by("-pk").values("pk")[RECENT_RESULTS : RECENT_RESULTS + 1]
+        floor = Coalesce(Subquery(newest), Value(0))  # results above it are the newest RECENT_RESULTS
+        recent = finished.filter(pk__gt=floor).filter(Exists(of_the_period))
+        enough = Exists(recent[limit - 1 : limit])
+        steps = StepRun.objects.filter(key__contains="nxsrepstat", run__in=runs.filter(~enough).values("pk"))
+        older = finished.filter(pk__lte=floor, step__in=steps)
+        which = Q(pk__in=recent[:limit]) | Q(pk__in=older[:limit])
+    else:  # every result of the period (the CSV): from the period's runs
+        which = Q(pk__in=finished.filter(step__in=StepRun.objects.filter(key__contains="nxsrepstat", run__in=runs)))
+    results = (
+        StepHostResult.objects.filter(which)
         .order_by("-pk")  # newest first: results are appended as steps run
-        .values_list("pk", flat=True)
-    )
-    ids = list(matching[:limit] if limit else matching)  # a narrow scan; the wide rows only for those kept
-    results = list(
-        StepHostResult.objects.filter(pk__in=ids)
-        .select_related("step", "node__cluster__server", "server")
-        .order_by("-pk")
-    )
+        .values_list(
+            "step_id", "attempt", "host_label", "finished_at", "step__run_id", "step__key", "server__name",
+            "node__cluster__server__name",
+        )
+    )  # fmt: skip
+    results = list(results[:limit] if limit else results)
     output = defaultdict(list)
     if results:
         lines = RunLogLine.objects.filter(
-            step_id__in={r.step_id for r in results}, stream__in=(Stream.STDOUT, Stream.STDERR)
+            step_id__in={r[0] for r in results}, stream__in=(Stream.STDOUT, Stream.STDERR)
         ).order_by("seq")
         for step_id, attempt, host, text in lines.values_list("step_id", "attempt", "host", "text"):
             output[(step_id, attempt, host)].append(text)
     rows = []
-    for r in results:
-        parsed = parse_nxsrepstat("\n".join(output.get((r.step_id, r.attempt, r.host_label), ())))
-        server = r.server.name if r.server_id else (r.node.cluster.server.name if r.node_id else "")
+    for step_id, attempt, host, at, run_id, step_key, server, node_server in results:
+        parsed = parse_nxsrepstat("\n".join(output.get((step_id, attempt, host), ())))
         rows.append(
             ReplicationRow(
-                run_id=r.step.run_id,
-                step_key=r.step.key,
-                host=r.host_label,
-                server=server,
-                at=r.finished_at,
+                run_id=run_id,
+                step_key=step_key,
+                host=host,
+                server=server or node_server or "",
+                at=at,
                 state=parsed.state.value,
                 pending=parsed.pending,
                 servers=list(parsed.servers),

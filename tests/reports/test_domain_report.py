@@ -127,6 +127,40 @@ def test_replication_rows_last_state_and_convergence(state_world):
     assert report.replication_converged is True
 
 
+def test_replication_checks_older_than_the_portals_newest_results_are_found(state_world, monkeypatch):
+    """The page looks for its nxsrepstat checks among the portal's newest host results first; a domain whose
+    checks are older than other domains' newer results still shows them, newest first, in as many queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.reports import domain as report_domain
+
+    w = state_world
+    ServerFactory(domain=w.domain, name="addsv01", cluster=ClusterFactory())
+    recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードあり (3)"], HostState.FAILED)])
+    recorded_run(w, [("c41.nxsrepstat", w.node1, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)])
+    elsewhere = ServerFactory(uses_mail_server=True)
+    MembershipFactory(domain=elsewhere.domain, user=w.operator, role=DomainRoleName.OPERATOR)
+    node = elsewhere.cluster.nodes.order_by("position").first()
+    for _i in range(3):  # newer results of another domain, one of them an nxsrepstat of its own
+        converged = ("c41.nxsrepstat", node, None, ["トランザクションレコードなし"], HostState.SUCCEEDED)
+        recorded_run(w, [mhs(node), converged], cluster=elsewhere.cluster)
+
+    def seen(**limits):
+        with CaptureQueriesContext(connection) as captured:
+            query = ReportQuery.from_params({}, today=today_at(w.domain), **limits)
+            report = build_domain_report(w.domain, w.viewer, query)
+        return [(r.state, r.pending) for r in report.replication], report.replication_converged, len(captured)
+
+    everything = seen()
+    assert everything[:2] == ([("converged", 0), ("pending", 3)], True)
+    for window in (1, 3, 7):  # the newest results hold none, one or both of the domain's checks
+        monkeypatch.setattr(report_domain, "RECENT_RESULTS", window)
+        assert seen() == everything
+        assert seen(replication_limit=1)[0] == [("converged", 0)]
+        assert seen(replication_limit=None)[0] == everything[0]
+
+
 def test_run_history_people_deviations_and_filters(state_world):
     w = state_world
     from tests.fixtures.runs import console_step, make_plan
