@@ -410,10 +410,13 @@ def _servers(domain: AddressDomain) -> list[ServerRow]:
     newest_run = ProcedureRun.objects.filter(cluster=OuterRef("cluster_id")).order_by("-pk").values("pk")[:1]
     rows = list(
         GroupmaxServer.objects.filter(domain=domain)
-        .select_related("cluster")
         .annotate(newest_run=Subquery(newest_run))
         .order_by("-role", "name")
-    )
+        .values_list(
+            "pk", "name", "role", "uses_mail_server", "cluster_id", "cluster__name", "cluster__package_name",
+            "host_name", "newest_run", named=True,
+        )
+    )  # plain rows: 200 servers as model instances cost more than the queries  # fmt: skip
     # The engine logs its package check under "cmviewcl@<node>" in the steps whose host it resolves to the node
     # running the package ("…: node running package …"); the package's own line names the AUTO_RUN setting.
     newest_check = (
@@ -439,9 +442,9 @@ def _servers(domain: AddressDomain) -> list[ServerRow]:
         .values_list("server_id")
         .annotate(last=Max("step__run_id"))
     )
-    labels = dict(RunState.choices)
+    labels = {value: str(label) for value, label in RunState.choices}
     last_runs = {
-        pk: RunRef(pk, procedure, state, str(labels.get(state, state)), at)
+        pk: RunRef(pk, procedure, state, labels.get(state, state), at)
         for pk, procedure, state, at in ProcedureRun.objects.filter(
             pk__in={*(s.newest_run for s in rows if s.newest_run), *newest_standalone.values()}
         ).values_list("pk", "procedure", "state", "created_at")
@@ -456,20 +459,21 @@ def _servers(domain: AddressDomain) -> list[ServerRow]:
         cluster_id = cluster_of_node.get(host)
         if cluster_id is not None and _package_line(text, "")[1]:
             views[cluster_id] = (run_id, text, at)  # the newest of the cluster's two nodes wins
+    roles = {value: str(label) for value, label in ServerRole.choices}
     result = []
     for s in rows:
         view_run, view_text, view_at = views.get(s.cluster_id, (None, "", None))
-        owner, state = _package_line(view_text, s.cluster.package_name) if view_run else ("", "")
+        owner, state = _package_line(view_text, s.cluster__package_name) if view_run else ("", "")
         run_id = s.newest_run if s.cluster_id else newest_standalone.get(s.pk)
         result.append(
             ServerRow(
                 id=s.pk,
                 name=s.name,
                 role=s.role,
-                role_label=s.get_role_display(),
+                role_label=roles.get(s.role, s.role),
                 mail_server=s.uses_mail_server,
-                clustered=s.is_clustered,
-                cluster=s.cluster.name if s.cluster_id else "",
+                clustered=s.cluster_id is not None,
+                cluster=s.cluster__name or "",
                 cluster_id=s.cluster_id,
                 nodes=nodes.get(s.cluster_id, []),
                 host_name=s.host_name,
@@ -598,11 +602,14 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
     """Run history rows, newest first, with people and deviations: four queries (the newest ``limit`` keys are
     sorted from the index first; only their rows are read, with the plan's title)."""
     runs = (
-        ProcedureRun.objects.select_related("cluster", "planned_by", "approved_by", "started_by", "signed_off_by")
-        .defer("plan")  # a plan snapshot is large; only its title is read, in SQL
-        .annotate(title_ja=KT("plan__title__ja"), title_en=KT("plan__title__en"))
-        .order_by("-created_at", "-pk")
-    )
+        ProcedureRun.objects.order_by("-created_at", "-pk")
+        .annotate(title_ja=KT("plan__title__ja"), title_en=KT("plan__title__en"))  # the title only, in SQL
+        .values_list(
+            "pk", "procedure", "cluster__name", "state", "planned_by__username", "approved_by__username",
+            "started_by__username", "signed_off_by__username", "created_at", "started_at", "finished_at", "title_ja",
+            "title_en", named=True,
+        )
+    )  # plain rows, not model instances (a run's state machine costs on every instance)  # fmt: skip
     if limit:
         ids = list(filtered.order_by("-created_at", "-pk").values_list("pk", flat=True)[:limit])
         runs = list(runs.filter(pk__in=ids)) if ids else []
@@ -615,7 +622,7 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
     people = StepRun.objects.filter(run__in=ids).values_list(
         "run_id", "executed_by__username", "confirmed_by__username", "signed_off_by__username", "resolved_by__username"
     )
-    for run_id, executed, confirmed, signed, resolved in people.distinct():
+    for run_id, executed, confirmed, signed, resolved in people.order_by().distinct():
         operators[run_id].update(v for v in (executed, confirmed) if v)
         approvers[run_id].update(v for v in (signed, resolved) if v)
     deviations = defaultdict(list)
@@ -640,21 +647,21 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
                 at=e.at,
             )
         )
+    labels = {value: str(label) for value, label in RunState.choices}
     rows = []
     for r in runs:
-        user = lambda u: u.get_username() if u else ""  # noqa: E731
         duration = (r.finished_at - r.started_at).total_seconds() if r.started_at and r.finished_at else None
         rows.append(
             RunRow(
                 id=r.pk,
                 procedure=r.procedure,
                 title=localised({"ja": r.title_ja or "", "en": r.title_en or ""}),
-                cluster=r.cluster.name,
+                cluster=r.cluster__name,
                 state=r.state,
-                state_label=r.get_state_display(),
-                planned_by=user(r.planned_by),
-                operators=_names(user(r.started_by), *operators[r.pk]),
-                approvers=_names(user(r.approved_by), user(r.signed_off_by), *approvers[r.pk]),
+                state_label=labels.get(r.state, r.state),
+                planned_by=r.planned_by__username or "",
+                operators=_names(r.started_by__username, *operators[r.pk]),
+                approvers=_names(r.approved_by__username, r.signed_off_by__username, *approvers[r.pk]),
                 planned_at=r.created_at,
                 started_at=r.started_at,
                 finished_at=r.finished_at,
