@@ -14,9 +14,11 @@ actions on outside records are ``record_outside`` and ``decide_outside``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.choices import DomainRoleName
@@ -33,13 +35,27 @@ from procedures.signoff import Decision
 MHS_STEP_KEYS = Q(step__key__contains="mhs_nadr_cfg") | Q(step__key__contains="mail_servers_mhs")
 
 
+@dataclass(frozen=True)
+class PortalRecord:
+    """The newest successful mhs_nadr_cfg host result of a portal run at a place: what the pages show of it."""
+
+    pk: int
+    finished_at: datetime | None
+    step_key: str
+    run_id: int
+
+    @property
+    def run_url(self) -> str:
+        return reverse("procedures:run-detail", args=[self.run_id])
+
+
 @dataclass
 class PlaceDuty:
     """One place where the setting must hold: a node of a clustered mail server, or a standalone one."""
 
     label: str
     node: Node | None = None
-    portal: StepHostResult | None = None  # the newest successful mhs_nadr_cfg of a portal run here
+    portal: PortalRecord | None = None  # the newest successful mhs_nadr_cfg of a portal run here
     outside: DutyRecord | None = None  # the newest signed-off record of it done outside the portal
     pending: list[DutyRecord] = field(default_factory=list)  # outside records waiting for the second person
 
@@ -110,8 +126,8 @@ def mhs_nadr_cfg_duties(domains) -> dict[int, list[MailServerDuty]]:
     a domain without a mail server is left out.
 
     Four queries whatever the number of domains, servers and runs: the mail servers, their nodes, the newest
-    successful result per place with its step and run (a subquery per place; the run's plan snapshot is not
-    read), and the outside records.
+    successful result per place with its step's key and run (a subquery per place; plain rows, the run itself
+    is not read), and the outside records.
     """
     servers = list(GroupmaxServer.objects.mail_servers().filter(domain__in=domains).select_related("cluster"))
     nodes: dict[int, list[Node]] = {}
@@ -141,10 +157,11 @@ def mhs_nadr_cfg_duties(domains) -> dict[int, list[MailServerDuty]]:
         last=Subquery(succeeded.filter(server=OuterRef("pk"), node=None)[:1])
     )
     results = StepHostResult.objects.filter(Q(pk__in=at_nodes) | Q(pk__in=at_servers)).order_by("pk")
-    for result in results.select_related("step__run").defer("step__run__plan"):  # a plan snapshot is large
-        place = by_node.get(result.node_id) if result.node_id else by_server.get(result.server_id)
-        if place is not None and (place.portal is None or result.pk > place.portal.pk):
-            place.portal = result
+    fields = ("pk", "node_id", "server_id", "finished_at", "step__key", "step__run_id")
+    for pk, node_id, server_id, finished_at, step_key, run_id in results.values_list(*fields):  # plain rows
+        place = by_node.get(node_id) if node_id else by_server.get(server_id)
+        if place is not None and (place.portal is None or pk > place.portal.pk):
+            place.portal = PortalRecord(pk, finished_at, step_key, run_id)
     records = DutyRecord.objects.filter(
         server__in=[s.pk for s in servers], state__in=(DutyRecordState.PENDING, DutyRecordState.CONFIRMED)
     ).select_related("recorded_by", "decided_by")

@@ -510,8 +510,8 @@ def _duty(domain: AddressDomain) -> list[DutyRow]:
                     holds=p.holds,
                     how="portal" if by_portal else ("outside" if p.outside else ""),
                     at=p.at,
-                    run_id=p.portal.step.run_id if by_portal else None,
-                    step_key=p.portal.step.key if by_portal else "",
+                    run_id=p.portal.run_id if by_portal else None,
+                    step_key=p.portal.step_key if by_portal else "",
                     outside_reason=p.outside.reason if p.outside and not by_portal else "",
                     outside_recorded_by=p.outside.recorded_by.get_username() if p.outside and not by_portal else "",
                     outside_signed_off_by=(
