@@ -6,8 +6,10 @@ messages), so every string an export writes passes through ``redact`` as well.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import fields, is_dataclass
+from functools import cache
 
 from procedures.execution.logwriter import MASK
 
@@ -19,6 +21,9 @@ KEY_MATERIAL = re.compile(
 )
 
 
+_PLAIN = (int, float, dt.date, dt.timedelta, type(None))  # nothing to redact in them (bool is an int)
+
+
 def redact(value):
     """``value`` with any private-key material replaced by the log writer's mask; non-strings pass through."""
     if isinstance(value, str) and ("PRIVATE KEY" in value or "b3BlbnNzaC1rZXktdjE" in value):
@@ -26,20 +31,34 @@ def redact(value):
     return value
 
 
+@cache
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def redact_all(obj):
-    """Every string inside ``obj`` (dataclasses, lists, dicts) redacted, in place; returns ``obj``."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        for f in fields(obj):
-            value = getattr(obj, f.name)
-            if isinstance(value, str):
-                if (clean := redact(value)) is not value:
-                    object.__setattr__(obj, f.name, clean)
-            else:
-                redact_all(value)
-    elif isinstance(obj, list):
+    """Every string inside ``obj`` (dataclasses, lists, dicts) redacted, in place; returns ``obj``.
+
+    A report holds some 5,000 values: the walk looks at each once, strings with two ``in`` tests, and steps over
+    numbers, dates and None without a call."""
+    if isinstance(obj, list):
         for i, value in enumerate(obj):
-            obj[i] = redact(value) if isinstance(value, str) else redact_all(value)
+            if isinstance(value, str):
+                obj[i] = redact(value)
+            elif not isinstance(value, _PLAIN):
+                redact_all(value)
     elif isinstance(obj, dict):
         for key, value in obj.items():
-            obj[key] = redact(value) if isinstance(value, str) else redact_all(value)
+            if isinstance(value, str):
+                obj[key] = redact(value)
+            elif not isinstance(value, _PLAIN):
+                redact_all(value)
+    elif is_dataclass(obj) and not isinstance(obj, type):
+        for name in _field_names(type(obj)):
+            value = getattr(obj, name)
+            if isinstance(value, str):
+                if (clean := redact(value)) is not value:
+                    object.__setattr__(obj, name, clean)
+            elif not isinstance(value, _PLAIN):
+                redact_all(value)
     return obj
