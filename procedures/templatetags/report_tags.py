@@ -5,6 +5,8 @@ from html import escape as html_escape
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.template.defaultfilters import date as date_format
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -12,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from procedures.plan import host_shown
+from procedures.templatetags.stored_texts import host
 
 register = template.Library()
 
@@ -203,6 +206,53 @@ def run_rows(report, links=False):
     if not rows:
         rows.append(f'<tr><td colspan="11" class="empty">{_e(_("No run in this period."))}</td></tr>')
     return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped by _e)
+
+
+@register.simple_tag
+def replication_rows(report):
+    """A row per nxsrepstat check listed (the newest the query asked for)."""
+    zone = ZoneInfo(report.time_zone)
+    rows = []
+    for r in report.replication:
+        state = _e(r.state) + (f" ({_e(r.pending)})" if r.pending else "")
+        rows.append(
+            f"<tr><td>{_e(_when(r.at, zone))}</td><td>#{_e(r.run_id)}</td><td>{_e(host(r.host))}</td>"
+            f"<td>{state}</td><td>{_e(r.detail)}</td></tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped by _e)
+
+
+@register.simple_tag
+def summary_rows(report):
+    """The summary's body: a row per week or month, a cell per procedure (runs and mean minutes)."""
+    unit = _e(_("min"))
+    rows = []
+    for line in report.summary_lines:
+        cells = []
+        for cell in line["cells"]:
+            if cell is None:
+                cells.append("<td>—</td>")
+            elif cell.mean_minutes is None:
+                cells.append(f"<td>{_e(cell.runs)}</td>")
+            else:
+                cells.append(f"<td>{_e(cell.runs)} · {_e(floatformat(cell.mean_minutes, 0))} {unit}</td>")
+        rows.append(
+            f"<tr><td>{_e(date_format(line['start'], 'Y-m-d'))} – {_e(date_format(line['end'], 'm-d'))}</td>"
+            f"<td>{_e(line['runs'])}</td>{''.join(cells)}</tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped by _e)
+
+
+@register.simple_tag
+def options(choices, selected):
+    """The ``<option>`` elements of a filter's ``<select>``: (value, label) pairs, the ``selected`` value marked
+    (200 clusters through the template engine cost more than the table they filter)."""
+    return mark_safe(  # noqa: S308 (every value escaped by _e)
+        "".join(
+            f'<option value="{_e(value)}"{" selected" if value == selected else ""}>{_e(label)}</option>'
+            for value, label in choices
+        )
+    )
 
 
 @register.simple_tag

@@ -83,7 +83,7 @@ class DomainReportView(View):
                 "report": report,
                 "chart": charts.as_data_uri(charts.durations_svg(report.summary, report.bucket)),
                 "clusters": sorted({(s.cluster_id, s.cluster) for s in report.servers if s.cluster_id}),
-                "procedures": PROCEDURES,
+                "procedures": [(p, p) for p in PROCEDURES],
                 "states": RunState.choices,
                 "csv_url": f"{reverse('procedures:report-domain-csv', args=[domain.pk])}?{params}",
                 "pdf_url": f"{reverse('procedures:report-domain-pdf', args=[domain.pk])}?{params}",
