@@ -21,8 +21,7 @@ from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -369,7 +368,7 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
         filtered = filtered.filter(state=query.state)
     if query.cluster_id:
         filtered = filtered.filter(cluster_id=query.cluster_id)
-    summary = _summary(filtered, domain, query)
+    summary = _summary(domain, query)
     by_state: dict[str, int] = {}
     for row in summary:
         for state, n in row.by_state.items():
@@ -675,31 +674,44 @@ def _run_rows(filtered, limit: int | None) -> list[RunRow]:
 # A run's minutes, in SQL: the database's own date arithmetic (Django's duration expressions are a Python
 # function per row on SQLite). NULL unless the run has a start and an end; COUNT and SUM leave NULLs out.
 _MINUTES = {
-    "sqlite": "(julianday(finished_at) - julianday(started_at)) * 1440.0",
-    "postgresql": "EXTRACT(EPOCH FROM (finished_at - started_at)) / 60.0",
+    "sqlite": "(julianday(r.finished_at) - julianday(r.started_at)) * 1440.0",
+    "postgresql": "EXTRACT(EPOCH FROM (r.finished_at - r.started_at)) / 60.0",
 }
 
 
-def _summary(filtered, domain: AddressDomain, query: ReportQuery) -> list[SummaryRow]:
+def _summary(domain: AddressDomain, query: ReportQuery) -> list[SummaryRow]:
     """Runs per procedure, week or month (by the day they were planned, in the site's time zone) and state, with
     the mean duration of the finished ones: one grouped query over the period's runs, which reads only the index
     ``procedures_run_cluster_period`` (cluster, planned at, state, procedure, start, end). The counts by state,
-    the chart and the summary table all come from its rows."""
+    the chart and the summary table all come from its rows.
+
+    The weeks or months are a small table of the query's own (``VALUES``: number, first instant, end), joined to
+    the runs by a range on the index: each run falls in its bucket by the index search, where a ``CASE`` over
+    every boundary per run cost a third more of the query (the ORM cannot join to such a table, hence SQL)."""
     zone = ZoneInfo(domain.site.time_zone)
     buckets = query.buckets()
-    starts = [dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone) for _first, last in buckets]
-    which = Case(
-        *(When(created_at__lt=before, then=Value(i)) for i, before in enumerate(starts[:-1])),
-        default=Value(len(buckets) - 1),
-        output_field=IntegerField(),
+    bounds = [dt.datetime.combine(first, dt.time.min, tzinfo=zone) for first, _last in buckets]
+    bounds.append(dt.datetime.combine(buckets[-1][1] + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [v for i in range(len(buckets)) for v in (i, adapt(bounds[i]), adapt(bounds[i + 1]))]
+    params.append(domain.pk)
+    where = ""
+    for column, value in (("procedure", query.procedure), ("state", query.state), ("cluster_id", query.cluster_id)):
+        if value:
+            where += f" AND r.{column} = %s"
+            params.append(value)
+    # Every value is a parameter; what is written into the text is the models' table names and constant SQL.
+    sql = (
+        f"WITH buckets (i, lo, hi) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(buckets))}) "  # noqa: S608
+        f"SELECT r.procedure, b.i, r.state, COUNT(*), COUNT(r.started_at) FILTER (WHERE r.finished_at IS NOT NULL), "
+        f"SUM({_MINUTES[connection.vendor]}) "
+        f"FROM buckets b JOIN {GroupmaxServer._meta.db_table} s ON s.domain_id = %s "
+        f"JOIN {ProcedureRun._meta.db_table} r ON r.cluster_id = s.cluster_id AND r.created_at >= b.lo "
+        f"AND r.created_at < b.hi{where} GROUP BY r.procedure, b.i, r.state"
     )
-    minutes = RawSQL(_MINUTES[connection.vendor], ())  # noqa: S611 (constant SQL)
-    rows = (
-        filtered.order_by()
-        .annotate(bucket=which)
-        .values_list("procedure", "bucket", "state")
-        .annotate(n=Count("pk"), finished=Count("started_at", filter=~Q(finished_at=None)), total=Sum(minutes))
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     grouped: dict[tuple[str, int], SummaryRow] = {}
     for procedure, bucket, state, n, finished, total in rows:
         first, last = buckets[bucket]

@@ -186,6 +186,55 @@ def test_run_history_people_deviations_and_filters(state_world):
     assert [r.id for r in report_of(w, procedure="k5-1b").runs] == [run.pk]
 
 
+def test_the_summary_counts_each_run_in_its_week_by_the_sites_midnight_and_follows_the_filters(state_world):
+    """Weeks start on Monday at midnight in the site's time zone: a run planned a minute before is the week
+    before's. Counts by state, the finished runs' mean minutes, and the procedure, state and cluster filters."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from procedures.models import ProcedureRun
+
+    w = state_world
+    zone = ZoneInfo(w.domain.site.time_zone)
+    today = today_at(w.domain)
+    monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time.min, tzinfo=zone)
+    planned = [  # (procedure, planned at, state, minutes from start to end or None)
+        ("k5-1a", monday, "signed_off", 30),
+        ("k5-1a", monday - dt.timedelta(minutes=1), "aborted", None),
+        ("k5-1a", monday - dt.timedelta(minutes=2), "completed", 90),
+        ("k5-1b", monday + dt.timedelta(hours=1), "completed", 45),
+    ]
+    runs = []
+    for procedure, at, state, minutes in planned:  # written as they are, like benchmarks/report_world.py
+        started = at + dt.timedelta(minutes=5)
+        runs.append(
+            ProcedureRun(
+                cluster=w.cluster, procedure=procedure, plan={"title": {"en": procedure}, "steps": []},
+                plan_digest="0" * 64, state=state, planned_by=w.operator, created_at=at, started_at=started,
+                finished_at=started + dt.timedelta(minutes=minutes) if minutes is not None else None,
+            )
+        )  # fmt: skip
+    ProcedureRun.objects.bulk_create(runs)
+    since = {"since": (monday.date() - dt.timedelta(days=7)).isoformat()}
+
+    def summary(**params):
+        return {(r.procedure, r.start): (r.runs, r.by_state, r.finished, r.mean_minutes)
+                for r in report_of(w, **since, **params).summary}  # fmt: skip
+
+    this_week, last_week = monday.date(), monday.date() - dt.timedelta(days=7)
+    assert summary() == {
+        ("k5-1a", last_week): (2, {"aborted": 1, "completed": 1}, 1, 90.0),
+        ("k5-1a", this_week): (1, {"signed_off": 1}, 1, 30.0),
+        ("k5-1b", this_week): (1, {"completed": 1}, 1, 45.0),
+    }
+    report = report_of(w, **since)
+    assert report.runs_total == 4 and report.runs_by_state == {"aborted": 1, "completed": 2, "signed_off": 1}
+    assert summary(procedure="k5-1b") == {("k5-1b", this_week): (1, {"completed": 1}, 1, 45.0)}
+    assert summary(state="aborted") == {("k5-1a", last_week): (1, {"aborted": 1}, 0, None)}
+    assert summary(cluster=str(w.cluster.pk)) == summary()
+    assert summary(cluster=str(ClusterFactory().pk)) == {}
+
+
 @pytest.mark.parametrize(
     "params", [{"since": "yesterday"}, {"since": "2026-05-02", "until": "2026-05-01"}, {"procedure": "x;rm"},
                {"state": "nope"}, {"cluster": "1 OR 1"}],
