@@ -355,20 +355,23 @@ def build_domain_report(domain: AddressDomain, user, query: ReportQuery) -> Doma
     if not AddressDomain.objects.visible_to(user).filter(pk=domain.pk).exists():
         raise NotAllowed(domain=domain.name)
     start, end = period_bounds(domain, query)
-    in_period = ProcedureRun.objects.filter(cluster__server__domain=domain, created_at__gte=start, created_at__lt=end)
     servers = _servers(domain)
     duty = _duty(domain)
     replication = _replication(domain, start, end, query.replication_limit)
     address_servers = [s.name for s in servers if s.role == ServerRole.ADDRESS]
     last = last_state_per_server(replication, address_servers)
-    filtered = in_period
+    summary = _summary(domain, query)
+    rows_from = start  # the newest rows' keys are sorted from the runs of the weeks or months that hold them
+    if query.run_limit and (newest := _newest_buckets_start(summary, query.run_limit, domain)):
+        rows_from = max(start, newest)
+    filtered = ProcedureRun.objects.filter(cluster__server__domain=domain, created_at__lt=end)
+    filtered = filtered.filter(created_at__gte=rows_from)
     if query.procedure:
         filtered = filtered.filter(procedure=query.procedure)
     if query.state:
         filtered = filtered.filter(state=query.state)
     if query.cluster_id:
         filtered = filtered.filter(cluster_id=query.cluster_id)
-    summary = _summary(domain, query)
     by_state: dict[str, int] = {}
     for row in summary:
         for state, n in row.by_state.items():
@@ -591,6 +594,22 @@ def _replication(domain: AddressDomain, start, end, limit: int | None) -> list[R
             )
         )
     return rows
+
+
+def _newest_buckets_start(summary: list[SummaryRow], limit: int, domain: AddressDomain) -> dt.datetime | None:
+    """The first instant of the newest weeks or months that hold ``limit`` runs of the summary (None when the
+    period holds fewer): the newest ``limit`` runs of the same filters were planned in them."""
+    runs: dict[dt.date, int] = defaultdict(int)
+    for row in summary:
+        runs[row.start] += row.runs
+    first, total = None, 0
+    for first in sorted(runs, reverse=True):
+        total += runs[first]
+        if total >= limit:
+            break
+    if first is None or total < limit:
+        return None
+    return dt.datetime.combine(first, dt.time.min, tzinfo=ZoneInfo(domain.site.time_zone))
 
 
 def _names(*values) -> list[str]:

@@ -214,7 +214,7 @@ def test_the_summary_counts_each_run_in_its_week_by_the_sites_midnight_and_follo
                 finished_at=started + dt.timedelta(minutes=minutes) if minutes is not None else None,
             )
         )  # fmt: skip
-    ProcedureRun.objects.bulk_create(runs)
+    runs = ProcedureRun.objects.bulk_create(runs)
     since = {"since": (monday.date() - dt.timedelta(days=7)).isoformat()}
 
     def summary(**params):
@@ -233,6 +233,11 @@ def test_the_summary_counts_each_run_in_its_week_by_the_sites_midnight_and_follo
     assert summary(state="aborted") == {("k5-1a", last_week): (1, {"aborted": 1}, 0, None)}
     assert summary(cluster=str(w.cluster.pk)) == summary()
     assert summary(cluster=str(ClusterFactory().pk)) == {}
+    newest_first = [r.pk for r in sorted(runs, key=lambda r: r.created_at, reverse=True)]
+    for limit in (1, 2, 3, 4, 5):  # the newest rows come from the newest week, or from both
+        query = ReportQuery.from_params(since, today=today, run_limit=limit)
+        listed = build_domain_report(w.domain, w.viewer, query)
+        assert [r.id for r in listed.runs] == newest_first[:limit] and listed.runs_total == 4
 
 
 @pytest.mark.parametrize(
