@@ -696,6 +696,11 @@ _MINUTES = {
     "sqlite": "(julianday(r.finished_at) - julianday(r.started_at)) * 1440.0",
     "postgresql": "EXTRACT(EPOCH FROM (r.finished_at - r.started_at)) / 60.0",
 }
+# A bucket's row of parameters: typed on PostgreSQL, where a VALUES column takes its type from its values.
+_BUCKET = {
+    "sqlite": "(%s, %s, %s)",
+    "postgresql": "(CAST(%s AS integer), CAST(%s AS timestamptz), CAST(%s AS timestamptz))",
+}
 
 
 def _summary(domain: AddressDomain, query: ReportQuery) -> list[SummaryRow]:
@@ -721,7 +726,7 @@ def _summary(domain: AddressDomain, query: ReportQuery) -> list[SummaryRow]:
             params.append(value)
     # Every value is a parameter; what is written into the text is the models' table names and constant SQL.
     sql = (
-        f"WITH buckets (i, lo, hi) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(buckets))}) "  # noqa: S608
+        f"WITH buckets (i, lo, hi) AS (VALUES {', '.join([_BUCKET[connection.vendor]] * len(buckets))}) "  # noqa: S608
         f"SELECT r.procedure, b.i, r.state, COUNT(*), COUNT(r.started_at) FILTER (WHERE r.finished_at IS NOT NULL), "
         f"SUM({_MINUTES[connection.vendor]}) "
         f"FROM buckets b JOIN {GroupmaxServer._meta.db_table} s ON s.domain_id = %s "
