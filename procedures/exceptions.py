@@ -211,6 +211,17 @@ class PackageOwnerUnknown(PortalError):
     status, code, message = 409, "package_owner", _("No node among {candidates} reports package {package} running.")
 
 
+class PackageOwnerUnreachable(PackageOwnerUnknown):
+    """As ``PackageOwnerUnknown``, with why nodes could not be asked: ``errors`` are the nodes' refusals, kept as
+    errors (each with its message id), so that the stored message reads in its reader's language."""
+
+    message = _("No node among {candidates} reports package {package} running ({errors}).")
+
+    def __init__(self, *, errors: list[PortalError], **params):
+        super().__init__(errors=list(errors), **params)
+        self.args = (str(self.template).format(**{**params, "errors": "; ".join(map(str, errors))}),)
+
+
 class AlreadySignedOff(PortalError):
     """The second of two people clicking at once: the first decision stands, and says whose it is."""
 

@@ -136,7 +136,7 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         except exc.PortalError as e:
             if isinstance(e, exc.HostKeyChanged):
                 hostkeys.record_change(node, e.params["seen_key"])  # asked where the package runs: same rule
-            errors.append(str(e))
+            errors.append(_host_as_label(e))  # kept as the error, not as its text in this process's language
             continue
         try:
             result = conn.run(
@@ -152,9 +152,9 @@ def _owner_of_package(ref: HostRef, steplog: StepLog) -> Node:
         if owner in names:
             steplog.system(stored(gettext_noop("Package {package} runs on {node}."), package=ref.package, node=owner))
             return names[owner]
-    raise exc.PackageOwnerUnknown(
-        candidates=", ".join(names) + (f" ({'; '.join(errors)})" if errors else ""), package=ref.package
-    )
+    if errors:
+        raise exc.PackageOwnerUnreachable(candidates=", ".join(names), package=ref.package, errors=errors)
+    raise exc.PackageOwnerUnknown(candidates=", ".join(names), package=ref.package)
 
 
 def parse_package_owner(text: str, package: str) -> str:
@@ -174,11 +174,16 @@ def succeeded(rule: SuccessRule, exit_code: int | None, output: str) -> bool:
     return not rule.expect_output or bool(re.search(rule.expect_output, output, re.MULTILINE))
 
 
-def _refusal(error: exc.PortalError) -> str:
-    """A refusal as stored: its message id and parameters, the host it names as a host label message."""
+def _host_as_label(error: exc.PortalError) -> exc.PortalError:
+    """The host ``error`` names as a host label message, so that it reads in each reader's language."""
     if isinstance(error.params.get("host"), str):
         error.params = {**error.params, "host": host_message(error.params["host"])}
-    return stored("{error}", error=error)
+    return error
+
+
+def _refusal(error: exc.PortalError) -> str:
+    """A refusal as stored: its message id and parameters, the host it names as a host label message."""
+    return stored("{error}", error=_host_as_label(error))
 
 
 def _run_on_host(step: StepRun, host: HostRun, steplog: StepLog, beat: Heartbeat) -> None:

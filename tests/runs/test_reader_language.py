@@ -265,3 +265,30 @@ def test_the_admins_event_list_names_each_kind_of_action_in_the_readers_language
     only = client.get(url, {"action": "approve"}, HTTP_ACCEPT_LANGUAGE="en").context["cl"].result_list
     assert [e.action for e in only] == ["approve"]
     assert set(ACTION_NAMES) >= {action for action, _with_step in SENTENCES}  # every kind the trail tells has a name
+
+
+def test_why_no_node_could_say_where_the_package_runs_reads_in_each_readers_language(state_world):
+    """The nodes' refusals are kept as errors inside the stored message, not as this process's text of them."""
+    from clusters.models import Node
+    from procedures import exceptions as exc
+    from procedures.execution import engine
+    from procedures.plan import HostRef
+
+    w = state_world
+    Node.objects.filter(pk__in=[w.node1.pk, w.node2.pk]).update(credential=None)
+    ref = HostRef(
+        label="package owner",
+        host_name=w.node1.host_name,
+        node_id=w.node1.pk,
+        resolve="package_owner",
+        package="gmaxpkg",
+        candidate_node_ids=(w.node1.pk, w.node2.pk),
+    )
+    with pytest.raises(exc.PackageOwnerUnreachable) as refused:
+        engine._owner_of_package(ref, steplog=None)  # neither node can be asked: nothing is written to a log
+    kept = engine._refusal(refused.value)
+    english, japanese = render_message(kept, "en"), render_message(kept, "ja")
+    assert english.startswith(f"No node among {w.node1.host_name}, {w.node2.host_name} reports package gmaxpkg")
+    assert f"Host {w.node2.host_name} has no SSH credential in the inventory." in english
+    assert "パッケージ" in japanese and w.node2.host_name in japanese and "has no SSH credential" not in japanese
+    assert "No node among" in str(refused.value) and "[" not in str(refused.value)  # the log's text: no list repr
