@@ -133,21 +133,27 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def redis_channel_layer(url: str, prefix: str) -> dict:
+    """The channel layer on the Redis at ``url``: the one definition, for these settings and the socket tests."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py 8 reads with a 5 s time-out by default, the same 5 s that channels-redis blocks
+            # in BZPOPMIN waiting for a message: a reply that came a moment late raised TimeoutError out of
+            # a consumer, and Daphne closed that viewer's socket with 1011 (benchmarks/README.md). A read
+            # may take longer than the blocking pop here; a connection still fails within 10 s.
+            "hosts": [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 10}],
+            "capacity": 1000,
+            "prefix": prefix,
+        },
+    }
+
+
 CHANNEL_LAYERS = {
     "default": (
-        {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 reads with a 5 s time-out by default, the same 5 s that channels-redis blocks
-                # in BZPOPMIN waiting for a message: a reply that came a moment late raised TimeoutError out of
-                # a consumer, and Daphne closed that viewer's socket with 1011 (benchmarks/README.md). A read
-                # may take longer than the blocking pop here; a connection still fails within 10 s.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 10}],
-                "capacity": 1000,
-                # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
-                "prefix": env.str("PORTAL_CHANNEL_PREFIX", default="asgi"),
-            },
-        }
+        # A prefix of its own keeps two portals (or two test runs) on one Redis apart.
+        redis_channel_layer(REDIS_URL, env.str("PORTAL_CHANNEL_PREFIX", default="asgi"))
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     )

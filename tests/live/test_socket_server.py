@@ -28,6 +28,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from clusters.choices import DomainRoleName
+from portal.settings import redis_channel_layer
 from procedures import services
 from procedures.choices import RunState
 from procedures.execution import dispatch
@@ -43,12 +44,8 @@ BATCH = 1000  # lines per flush, about what the log writer stores at a time unde
 
 
 def redis_layer(url: str, prefix: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [url], "prefix": prefix, "capacity": 1000},
-        }
-    }
+    """The portal's own Redis channel layer (its read time-out above all), on the test's Redis and prefix."""
+    return {"default": redis_channel_layer(url, prefix)}
 
 
 def approved_flood_run(case, prefix: str):
