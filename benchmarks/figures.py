@@ -49,14 +49,26 @@ def _node(ctx, cluster):
 def _stored(run_id: int) -> dict:
     from procedures.models import RunLogLine, StepRun
 
+    from django.db.models import Max, Min
+
     step = StepRun.objects.filter(run_id=run_id).first()
+    out = RunLogLine.objects.filter(run_id=run_id, stream="out").aggregate(first=Min("at"), last=Max("at"))
+    timed = bool(step and step.finished_at and step.started_at)
+    phases = None
+    if timed and out["first"] and out["last"]:
+        # Where the step's time went: until its first output line was read, reading, and after the last line
+        # was read until the verdict (the writer's last batches, the host's and the step's records).
+        phases = {
+            "to_first_line_s": round((out["first"] - step.started_at).total_seconds(), 3),
+            "reading_s": round((out["last"] - out["first"]).total_seconds(), 3),
+            "after_last_line_s": round((step.finished_at - out["last"]).total_seconds(), 3),
+        }
     return {
         "stored_lines": RunLogLine.objects.filter(run_id=run_id).count(),
         "stored_out_lines": RunLogLine.objects.filter(run_id=run_id, stream="out").count(),
         "step_state": step.state if step else None,
-        "step_seconds": round((step.finished_at - step.started_at).total_seconds(), 3)
-        if step and step.finished_at and step.started_at
-        else None,
+        "step_seconds": round((step.finished_at - step.started_at).total_seconds(), 3) if timed else None,
+        "step_phases": phases,
     }
 
 

@@ -26,7 +26,9 @@ from clusters.validators import fingerprint, parse_host_key
 from procedures import exceptions as exc
 
 PGID_MARKER = "__PORTAL_PGID__"
-BLOCK = 65536
+BLOCK = 65536  # bytes per recv
+GATHER = 1 << 20  # bytes a window hands on at most; a full window goes on at once and reading goes on
+WINDOW_S = 0.01  # output arriving within this time of the last hand-on goes on with the next (PORTAL_LOG_WINDOW_S)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,21 @@ def _timeouts() -> dict:
     }
 
 
+# AES-GCM first when the server offers it (OpenSSH has since 6.2; any other cipher stays acceptable, in
+# paramiko's order): with the CTR ciphers paramiko checks each packet's HMAC in Python, byte by byte
+# (``util.constant_time_bytes_eq``), which was 35 % of its transport thread's CPU for a command that flushes
+# every line; GCM authenticates inside OpenSSL (benchmarks/README.md, latency).
+AEAD_FIRST = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
+def _transport(sock, **kwargs) -> paramiko.Transport:
+    transport = paramiko.Transport(sock, **kwargs)
+    options = transport.get_security_options()
+    offered = options.ciphers
+    options.ciphers = (*(c for c in AEAD_FIRST if c in offered), *(c for c in offered if c not in AEAD_FIRST))
+    return transport
+
+
 def connect(endpoint: Endpoint) -> Connection:
     """An opened Fabric Connection that accepts only the endpoint's pinned host key."""
     if not endpoint.key_path:
@@ -113,6 +130,7 @@ def connect(endpoint: Endpoint) -> Connection:
             "allow_agent": False,
             "banner_timeout": t["banner"],
             "auth_timeout": t["banner"],
+            "transport_factory": _transport,
         },
     )
     client = conn.client
@@ -252,14 +270,20 @@ def execute(
     room: Callable[[float], bool] | None = None,
     poll_s: float = 0.2,
     pgid_wait_s: float | None = None,
+    window_s: float | None = None,
 ) -> Outcome:
     """Run ``command`` wrapped for abort; hand its output on in blocks: ``on_block(stream, data)`` ("out"/"err").
 
     The channel is read directly, in blocks of up to 64 KiB (invoke's reader threads read 1,000 bytes at a
-    time and took 4 × as long), stdout and stderr apart, the bytes handed on as they came. Every turn of the
-    loop reads at most one block per stream and then looks at the clock and the abort flag, so a command that
-    never stops printing (``yes``) still times out and can be aborted. ``room(wait)`` says whether the log
-    writer takes more; while it does not, nothing is read (SSH's window then holds the command back).
+    time and took 4 × as long), stdout and stderr apart, the bytes handed on as they came. Output is gathered
+    in time: what arrives within ``window_s`` (``PORTAL_LOG_WINDOW_S``, 10 ms) of the last hand-on waits in the
+    channel and goes on as one block, so a command that flushes every line (5,000 a second) costs a block a
+    window, not a block a line (benchmarks/README.md, latency). Output after a quiet spell goes on at once (the
+    window opens with a hand-on, it never waits for more), and a window that gathered ``GATHER`` bytes goes on
+    without waiting. Every turn of the loop looks at the clock and the abort flag, sleeping at most a window, so
+    a command that never stops printing (``yes``) still times out and can be aborted. ``room(wait)`` says
+    whether the log writer takes more; while it does not, nothing is read (SSH's window then holds the command
+    back).
 
     An abort seen before the line naming the remote process group has arrived waits for that line (up to
     ``pgid_wait_s``) so there is a group to kill. Returns when the command exits, or after the time-out / an
@@ -267,6 +291,7 @@ def execute(
     ``drain``).
     """
     pgid_wait = getattr(settings, "PORTAL_PGID_WAIT_S", 10) if pgid_wait_s is None else pgid_wait_s
+    window = getattr(settings, "PORTAL_LOG_WINDOW_S", WINDOW_S) if window_s is None else window_s
     transport = conn.client.get_transport()
     channel = transport.open_session()
     channel.set_combine_stderr(False)
@@ -276,6 +301,8 @@ def execute(
     deadline = time.monotonic() + timeout_s
     abort_seen: float | None = None
     fd = channel.fileno()
+    handed = -window  # when output was last handed on (the clock of time.monotonic)
+    full = False  # the last window gathered all it may: read on without waiting
 
     def stdout_block(data: bytes) -> None:
         nonlocal marker_buf
@@ -311,14 +338,20 @@ def execute(
                     break
             if room is not None and outcome.pgid is not None and not room(poll_s / 4):
                 continue  # the writer is behind: leave the output in the channel, look at the clock again
-            got = False
-            if channel.recv_ready():
-                stdout_block(channel.recv(BLOCK))
-                got = True
-            if channel.recv_stderr_ready():
-                on_block("err", channel.recv_stderr(BLOCK))
-                got = True
-            if got:
+            out_ready, err_ready = channel.recv_ready(), channel.recv_stderr_ready()
+            if out_ready or err_ready:
+                if not full and now < handed + window:
+                    time.sleep(handed + window - now)  # let the window gather; then the clock and abort again
+                    continue
+                handed, full = now, False
+                if out_ready:
+                    data, more = _gather(channel.recv, channel.recv_ready)
+                    stdout_block(data)
+                    full = more
+                if err_ready:
+                    data, more = _gather(channel.recv_stderr, channel.recv_stderr_ready)
+                    on_block("err", data)
+                    full = full or more
                 continue
             if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
                 if channel.eof_received or channel.closed:
@@ -334,6 +367,19 @@ def execute(
         return outcome
     except (OSError, paramiko.SSHException, EOFError) as e:
         raise exc.ConnectionFailed(host=str(conn.host), address=f"{conn.host}:{conn.port}", detail=_says(e)) from None
+
+
+def _gather(recv: Callable[[int], bytes], ready: Callable[[], bool]) -> tuple[bytes, bool]:
+    """What the channel holds for one stream, up to ``GATHER`` bytes: (the bytes, whether more is waiting)."""
+    parts, size = [], 0
+    while True:
+        part = recv(BLOCK)
+        parts.append(part)
+        size += len(part)
+        if not part or not ready():
+            return (parts[0] if len(parts) == 1 else b"".join(parts)), False
+        if size >= GATHER:
+            return b"".join(parts), True
 
 
 def drain(outcome: Outcome, on_block: Callable[[str, bytes], None], wait_s: float = 5.0) -> None:
