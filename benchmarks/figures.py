@@ -47,9 +47,9 @@ def _node(ctx, cluster):
 
 
 def _stored(run_id: int) -> dict:
-    from procedures.models import RunLogLine, StepRun
-
     from django.db.models import Max, Min
+
+    from procedures.models import RunLogLine, StepRun
 
     step = StepRun.objects.filter(run_id=run_id).first()
     out = RunLogLine.objects.filter(run_id=run_id, stream="out").aggregate(first=Min("at"), last=Max("at"))
