@@ -270,15 +270,15 @@ class StepLog:
 
     def _run(self) -> None:
         try:
-            last = 0.0
+            last = -self.interval
             while not self._closed.is_set():
                 self._pending.wait()
                 early = self.interval - (time.monotonic() - last)
                 if early > 0:  # a flood: gather lines until a batch is due (or the log closes)
                     self._closed.wait(early)
                 self._pending.clear()
+                last = time.monotonic()  # a batch every interval, however long the last one took to write
                 self._flush()
-                last = time.monotonic()
             self._flush()
         except BaseException as e:  # reported by execute_step
             self.error = e
