@@ -304,7 +304,8 @@ def execute(
     handed = -window  # when output was last handed on (the clock of time.monotonic)
     full = False  # the last window gathered all it may: read on without waiting
 
-    def stdout_block(data: bytes) -> None:
+    def stdout_block(data: bytes) -> bool:
+        """Hand on a block of stdout (after the marker line); whether anything went on."""
         nonlocal marker_buf
         if outcome.pgid is None:
             marker_buf += data
@@ -312,7 +313,8 @@ def execute(
                 if len(marker_buf) > 4096:  # no marker line (the login shell did not run the wrapper)
                     data, marker_buf, outcome.pgid = marker_buf, b"", 0
                     on_block("out", data)
-                return
+                    return True
+                return False
             first, _, data = marker_buf.partition(b"\n")
             marker_buf = b""
             words = first.decode("ascii", "replace").split()
@@ -324,6 +326,7 @@ def execute(
                 outcome.pgid = 0
         if data:
             on_block("out", data)
+        return bool(data)
 
     try:
         while True:
@@ -343,15 +346,16 @@ def execute(
                 if not full and now < handed + window:
                     time.sleep(handed + window - now)  # let the window gather; then the clock and abort again
                     continue
-                handed, full = now, False
+                went, full = False, False
                 if out_ready:
-                    data, more = _gather(channel.recv, channel.recv_ready)
-                    stdout_block(data)
-                    full = more
+                    data, full = _gather(channel.recv, channel.recv_ready)
+                    went = stdout_block(data)  # the marker line alone opens no window
                 if err_ready:
                     data, more = _gather(channel.recv_stderr, channel.recv_stderr_ready)
                     on_block("err", data)
-                    full = full or more
+                    went, full = True, full or more
+                if went:
+                    handed = now
                 continue
             if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
                 if channel.eof_received or channel.closed:

@@ -3,6 +3,7 @@ the remote process group is known still kills it, a step already being aborted n
 (NUL, bytes that are not UTF-8, a 10 MB line, ``\\r``-only progress) is stored whole while the step goes on.
 """
 
+import time
 import uuid
 
 import pytest
@@ -134,3 +135,37 @@ def test_hostile_output_over_ssh_is_stored_whole_and_the_step_goes_on(run_world)
     )
     assert progress == b"".join(b"copying %d%%\r" % i for i in range(3000))[:-1]  # the last CR + LF: a line end
     assert lines[-1].text == "still here"
+
+
+def _read(node, command: str, window_s: float) -> list[tuple[float, str, bytes]]:
+    """``ssh.execute`` of ``command`` with a reader window: each block handed on, with when it was."""
+    blocks = []
+    conn = ssh.connect(ssh.Endpoint.of(node))
+    try:
+        outcome = ssh.execute(
+            conn, command, on_block=lambda stream, data: blocks.append((time.time(), stream, data)),
+            on_pgid=lambda pgid: None, timeout_s=60, should_abort=lambda: False, window_s=window_s,
+        )  # fmt: skip
+    finally:
+        conn.close()
+    assert outcome.exit_code == 0, outcome
+    return blocks
+
+
+def test_lines_flushed_one_at_a_time_go_on_in_blocks_of_a_window(run_world):
+    # 60 lines over about 1.2 s, each flushed on its own (one SSH packet each); a 0.4 s window gathers them.
+    command = "i=0; while [ $i -lt 60 ]; do echo line $i; i=$((i + 1)); sleep 0.02; done"
+    blocks = _read(run_world.node1, command, window_s=0.4)
+    assert b"".join(data for _t, _s, data in blocks) == b"".join(b"line %d\n" % i for i in range(60))
+    assert len(blocks) <= 8, [data for _t, _s, data in blocks]  # 60 without the window
+
+
+def test_a_line_after_a_quiet_spell_goes_on_at_once_not_after_a_window(run_world):
+    # The window opens with a hand-on and never waits for more: a line printed after a silence longer than the
+    # window goes on as it comes (held for a window from its first byte, it would arrive 4 s late).
+    command = "echo first; sleep 5; date +%s.%N; sleep 0.5"
+    blocks = _read(run_world.node1, command, window_s=4)
+    (_first_at, _s, first), (second_at, _s, second) = blocks
+    assert first == b"first\n"
+    printed = float(second.decode())
+    assert second_at - printed < 2, (second_at - printed, blocks)
