@@ -197,8 +197,9 @@ class Portal:
     def __enter__(self) -> Portal:
         daphne = ["-b", "127.0.0.1", "-p", str(self.port), "portal.asgi:application"]
         if self.profile_to:  # Daphne's event loop (the consumers) under pyinstrument; it writes on SIGINT
-            argv = [sys.executable, "-m", "pyinstrument", "-i", "0.002", "-r", "text", "--show-all", "-o", str(self.profile_to),
-                    "-m", "daphne", *daphne]  # fmt: skip
+            # --show-all: what Daphne's time goes to is mostly library code (channels, autobahn, twisted, redis)
+            argv = [sys.executable, "-m", "pyinstrument", "-i", "0.002", "-r", "text", "--show-all",
+                    "-o", str(self.profile_to), "-m", "daphne", *daphne]  # fmt: skip
         else:
             argv = [str(BIN / "daphne"), *daphne]
         self.daphne = Service("daphne", argv, self.folder / "daphne.log")
