@@ -8,6 +8,7 @@ so lines survive whatever happens to the step's state afterwards.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import time
@@ -88,11 +89,14 @@ class StepLog:
     Readers never touch the database: ``add_block()`` splits a block into lines once (decoding it in one go),
     caps a line at ``LINE_MAX`` bytes (the rest follows as continuation lines, so a 10 MB line without a break
     costs what 160 lines cost, not a quadratic concatenation), masks private key material only in a block that
-    may hold some, and queues the block's lines with one timestamp. The flusher writes a batch in one
-    ``executemany`` (or ``COPY``) on its own connection. A line that arrives after a quiet spell is written and
-    pushed at once; under a flood the flusher writes at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``,
-    20 ms; benchmarks/README.md, latency). ``room()`` tells a reader whether to read on: past ``QUEUE_MAX``
-    waiting lines it waits, and the command then waits for SSH's window, instead of the memory filling up.
+    may hold some, and queues the block's lines with one timestamp (the SSH reader hands on what a 10 ms window
+    gathered, so a command that flushes every line still makes a block a window). The flusher writes a batch
+    in one statement per block (or one ``COPY``) on its own connection, and commits it; a pusher thread then
+    pushes the stored batches in order while the flusher writes the next, which holds whatever came meanwhile
+    (the batch grows with the load). A line that arrives after a quiet spell is written and pushed at once;
+    under a flood the flusher starts at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``, 20 ms;
+    benchmarks/README.md, latency). ``room()`` tells a reader whether to read on: past ``QUEUE_MAX`` waiting
+    lines it waits, and the command then waits for SSH's window, instead of the memory filling up.
     """
 
     def __init__(self, step: StepRun, *, interval: float | None = None, secrets: frozenset[str] = frozenset()):
@@ -111,6 +115,10 @@ class StepLog:
         self._room = threading.Event()
         self._room.set()
         self._flusher = threading.Thread(target=self._run, name=f"steplog-{step.pk}", daemon=True)
+        # Stored batches wait here for their push, in order, so the next batch is written meanwhile (pushing
+        # 20 viewers' copies through Redis took as long as the COPY; benchmarks/README.md, throughput).
+        self._pushes: queue.SimpleQueue = queue.SimpleQueue()
+        self._pusher = threading.Thread(target=self._push_stored, name=f"steplog-push-{step.pk}", daemon=True)
         self.captured: dict[str, list[str]] = {}
         self._captured_size: dict[str, int] = {}
         self.lines = 0
@@ -118,6 +126,7 @@ class StepLog:
 
     def __enter__(self) -> StepLog:
         self._flusher.start()
+        self._pusher.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -129,6 +138,8 @@ class StepLog:
         self._closed.set()
         self._pending.set()
         self._flusher.join()
+        self._pushes.put(None)
+        self._pusher.join()  # every batch pushed before the step's verdict is
 
     # ------------------------------------------------------------ readers
 
@@ -300,7 +311,7 @@ class StepLog:
                 # "Durability of log lines").
                 with transaction.atomic():
                     insert_blocks(self.run_id, self.step_id, self.attempt, [chunk.block() for chunk in batch])
-                _push(self.run_id, self.step_id, batch)
+                self._pushes.put(batch)
                 return
             except IntegrityError:
                 # Someone else (the reaper, a system line) took these numbers: renumber after the last one.
@@ -311,6 +322,11 @@ class StepLog:
                         first += len(chunk.texts)
                     self._next_seq = first
         raise RuntimeError("log lines could not be numbered")
+
+    def _push_stored(self) -> None:
+        """The pusher thread: each stored batch to the live viewers, in the order they were stored."""
+        while (batch := self._pushes.get()) is not None:
+            _push(self.run_id, self.step_id, batch)
 
 
 def _push(run_id: int, step_id: int, chunks: list[Chunk]) -> None:
