@@ -59,17 +59,12 @@ class RunLogLineQuerySet(models.QuerySet):
 
 class RunLogLine(models.Model):
     # No index of its own: the unique (run, seq) index serves every lookup by run (one index less per row).
-    # No foreign key constraint in PostgreSQL for run and step (migration 0015): its check of every row at
-    # commit took longer than storing the rows (benchmarks/README.md, throughput production). Lines are only
-    # written for the run and step the writer holds, runs and steps are never deleted, and a deletion through
-    # the ORM still takes the lines with it (CASCADE is Django's).
     run = models.ForeignKey(
         "procedures.ProcedureRun",
         on_delete=models.CASCADE,
         related_name="log_lines",
         verbose_name=_("run"),
         db_index=False,
-        db_constraint=False,
     )
     step = models.ForeignKey(
         "procedures.StepRun",
@@ -78,7 +73,6 @@ class RunLogLine(models.Model):
         blank=True,
         related_name="log_lines",
         verbose_name=_("step"),
-        db_constraint=False,
     )
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
     host = models.CharField(_("host"), max_length=200, blank=True)
