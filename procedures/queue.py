@@ -10,17 +10,15 @@ pressed. Each row links to the page where its decision is taken (``decision_url`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import Value
 from django.urls import reverse
 
 from clusters.choices import DomainRoleName
 from procedures.choices import RunState, StepState
 from procedures.models import ProcedureRun, StepRun
-from procedures.signoff import RULES, Decision, waiting_for
+from procedures.signoff import RULES, SUBJECTS, Decision, waiting_for
 
 # The queue's name of each decision (the page's and the home page's sections): every decision of ``signoff``
 # that waits for a person has one, so none is left out of the queue and the count (checked at import).
@@ -119,38 +117,44 @@ def _oldest_first(decision: Decision):
     return key
 
 
+def _waiting_rows(user) -> dict[str, dict[int, set[Decision]]]:
+    """Per kind of subject, the pk of each row that waits for ``user`` and the decisions it waits for: one UNION
+    query, each decision's ``waiting_for`` compiled once (as ``waiting_count`` does)."""
+    parts = [waiting_for(decision, user).order_by().values_list("pk", Value(decision.value)) for decision in Decision]
+    found: dict[str, dict[int, set[Decision]]] = {}
+    for pk, decision in parts[0].union(*parts[1:]):
+        decision = Decision(decision)
+        found.setdefault(RULES[decision].subject, {}).setdefault(pk, set()).add(decision)
+    return found
+
+
 def queue_for(user, *, brief: bool = False) -> Queue:
-    """Everything, oldest first, with what the page shows about it: one query per kind of subject (runs, steps,
-    duty records, host key changes), whatever the number of decisions about it.
+    """Everything, oldest first, with what the page shows about it: which rows wait for which decisions in one
+    query (``_waiting_rows``), then one query per kind of subject (runs, steps, duty records, host key changes)
+    that has a row, by its pks, whatever the number of decisions about it.
 
     ``brief``: for lists that name the runs and steps only (the home page): plan snapshots, screenshots and host
     results are left unread.
     """
-    by_subject: dict[str, list[Decision]] = {}
-    for decision in Decision:
-        by_subject.setdefault(RULES[decision].subject, []).append(decision)
-    waiting = {}
-    for subject, decisions in by_subject.items():
-        model = waiting_for(decisions[0], user).model
-        waits = {d: Q(pk__in=waiting_for(d, user).values("pk")) for d in decisions}
-        queryset = (
-            model.objects.filter(reduce(or_, waits.values()))
-            .annotate(**{f"waits_{d}": ExpressionWrapper(q, output_field=BooleanField()) for d, q in waits.items()})
-            .select_related(*RELATED[subject])
-        )
+    found = _waiting_rows(user)
+    waiting: dict[Decision, list] = {decision: [] for decision in Decision}
+    for subject, pks in found.items():
+        model, _domain_path = SUBJECTS[subject]
+        queryset = model.objects.filter(pk__in=sorted(pks)).select_related(*RELATED[subject])
         if subject == "step":
             queryset = (
                 queryset.defer("run__plan") if brief else queryset.prefetch_related("screenshots", "host_results")
             )
         elif subject == "run" and brief:
             queryset = queryset.listed()
-        rows = list(queryset)
-        for obj in rows:
-            obj.decision_url = decision_url(decisions[0], obj)  # one page per kind of subject
-        for decision in decisions:
-            items = [obj for obj in rows if getattr(obj, f"waits_{decision}")]
-            waiting[decision] = sorted(items, key=_oldest_first(decision))
-    return Queue({decision: waiting[decision] for decision in Decision})
+        for obj in queryset:
+            decisions = pks[obj.pk]
+            obj.decision_url = decision_url(next(iter(decisions)), obj)  # one page per kind of subject
+            for decision in decisions:
+                waiting[decision].append(obj)
+    for decision, items in waiting.items():
+        items.sort(key=_oldest_first(decision))
+    return Queue(waiting)
 
 
 @dataclass
