@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 from django.db.models import Value
 from django.urls import reverse
 
@@ -67,6 +68,29 @@ def decision_url(decision: Decision, obj) -> str:
     return reverse("procedures:host-key-change", args=[obj.pk])
 
 
+# The compiled SQL of the two UNION queries below, by (query, database, person, superuser): like the built queries
+# of ``signoff.waiting_for`` it depends on nothing else (the person's domains are a subquery, read whenever it runs),
+# and compiling the eight decisions' subqueries cost more than running them, on every page (the header's count).
+_SQL: dict[tuple, tuple[str, tuple]] = {}
+_SQL_KEPT = 512
+
+
+def _run_union(name: str, user, part, wrap: str = "{}") -> list[tuple]:
+    """The rows of the UNION of ``part(decision)`` over every decision, compiled once per person and database."""
+    alias = ProcedureRun.objects.db
+    key = (name, alias, user.pk, bool(user.is_superuser))
+    compiled = _SQL.get(key)
+    if compiled is None:
+        parts = [part(decision) for decision in Decision]
+        sql, params = parts[0].union(*parts[1:]).query.get_compiler(alias).as_sql()
+        if len(_SQL) >= _SQL_KEPT:
+            _SQL.clear()
+        compiled = _SQL[key] = (wrap.format(sql), tuple(params))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(*compiled)
+        return cursor.fetchall()
+
+
 def waiting_count(user) -> int:
     """The header's number: one query (a UNION of what waits for each decision), 0 for a visitor.
 
@@ -74,11 +98,11 @@ def waiting_count(user) -> int:
     """
     if not getattr(user, "is_authenticated", False):
         return 0
-    parts = [
-        waiting_for(decision, user).order_by().values("pk", subject=Value(RULES[decision].subject))
-        for decision in Decision
-    ]
-    return parts[0].union(*parts[1:]).count()
+
+    def part(decision):
+        return waiting_for(decision, user).order_by().values("pk", subject=Value(RULES[decision].subject))
+
+    return _run_union("count", user, part, "SELECT COUNT(*) FROM ({}) waiting")[0][0]
 
 
 @dataclass
@@ -120,9 +144,14 @@ def _oldest_first(decision: Decision):
 def _waiting_rows(user) -> dict[str, dict[int, set[Decision]]]:
     """Per kind of subject, the pk of each row that waits for ``user`` and the decisions it waits for: one UNION
     query, each decision's ``waiting_for`` compiled once (as ``waiting_count`` does)."""
-    parts = [waiting_for(decision, user).order_by().values_list("pk", Value(decision.value)) for decision in Decision]
+    if not getattr(user, "is_authenticated", False):
+        return {}
+
+    def part(decision):
+        return waiting_for(decision, user).order_by().values_list("pk", Value(decision.value))
+
     found: dict[str, dict[int, set[Decision]]] = {}
-    for pk, decision in parts[0].union(*parts[1:]):
+    for pk, decision in _run_union("rows", user, part):
         decision = Decision(decision)
         found.setdefault(RULES[decision].subject, {}).setdefault(pk, set()).add(decision)
     return found
