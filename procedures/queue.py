@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.urls import reverse
 
 from clusters.choices import DomainRoleName
@@ -131,14 +131,18 @@ class Queue:
         return len({(RULES[d].subject, obj.pk) for d, items in self.waiting.items() for obj in items})
 
 
-def _oldest_first(decision: Decision):
-    """The sort key of ``ORDER[decision]`` (as the database would sort it, with an empty value last)."""
+def _oldest_by(*names: str):
+    """The sort key of ``order_by(*names)`` (as the database would sort it, with an empty value last)."""
 
     def key(obj):
-        values = [getattr(obj, name) for name in ORDER[decision]]
-        return [(value is None, value) for value in values]
+        return [(value is None, value) for value in (getattr(obj, name) for name in names)]
 
     return key
+
+
+def _oldest_first(decision: Decision):
+    """The sort key of ``ORDER[decision]``."""
+    return _oldest_by(*ORDER[decision])
 
 
 def _waiting_rows(user) -> dict[str, dict[int, set[Decision]]]:
@@ -215,8 +219,13 @@ def operator_work(user) -> OperatorWork:
         .select_related("run__cluster__server__domain")
         .defer("run__plan")
     )
+    to_confirm = Q(state=StepState.AWAITING_CONFIRMATION)
+    failed = Q(state__in=sorted(StepState.RETRYABLE), resolution="")
+    confirm, retry = [], []
+    for step in steps.filter(to_confirm | failed).order_by():  # one query for both lists, sorted here
+        (confirm if step.state == StepState.AWAITING_CONFIRMATION else retry).append(step)
     return OperatorWork(
         start=list(runs.filter(state=RunState.APPROVED).order_by("approved_at", "pk")),
-        confirm=list(steps.filter(state=StepState.AWAITING_CONFIRMATION).order_by("started_at", "pk")),
-        failed=list(steps.filter(state__in=sorted(StepState.RETRYABLE), resolution="").order_by("finished_at", "pk")),
+        confirm=sorted(confirm, key=_oldest_by("started_at", "pk")),
+        failed=sorted(retry, key=_oldest_by("finished_at", "pk")),
     )
