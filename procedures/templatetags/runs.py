@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import template
 from django.template.base import render_value_in_context
+from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils import formats
 from django.utils.html import conditional_escape, escape, format_html
@@ -80,6 +81,27 @@ def log_panel(context, key, lines, state) -> str:
         PANEL, key=key, state=state, follow=shared["follow"], search=shared["search"], download=download,
         lines=log_spans(lines),
     )  # fmt: skip
+
+
+SKIP_FORM = """<details class="inline-details" data-testid="step-{position}-skip"><summary>{skip}</summary><form method="post" action="{url}" class="inline">{csrf}
+        <input name="reason" required placeholder="{reason}" aria-label="{why}"><button type="submit">{button}</button></form></details>"""  # noqa: E501
+
+
+@register.simple_tag(takes_context=True)
+def skip_form(context, step) -> str:
+    """A step's "Skip…" form (an operator's, on every pending step of the run page: 60 of K.5 (1)(a)'s 63), as
+    ``run_detail.html`` wrote it; the words and the CSRF field are made once per page."""
+    shared = context.render_context.get("skip_form")
+    if shared is None:
+        shared = context.render_context["skip_form"] = {
+            "skip": conditional_escape(_("Skip…")),
+            "csrf": CsrfTokenNode().render(context),
+            "reason": conditional_escape(_("Reason")),
+            "why": conditional_escape(_("Why the step is skipped")),
+            "button": conditional_escape(_("Skip (needs a second person)")),
+        }
+    url = escape(reverse("procedures:step-action", args=[step.pk, "request-skip"]))
+    return mark_safe(SKIP_FORM.format(position=int(step.position), url=url, **shared))  # noqa: S308 - escaped above
 
 
 def log_spans(lines) -> str:
