@@ -61,25 +61,26 @@ PANEL = """<div class="logpanel" data-log-panel="{key}" data-testid="log-{key}">
 def log_panel(context, key, lines, state) -> str:
     """One log panel of the run page (``static/procedures/run_live.js`` fills it live): ``key`` is the step's id or
     "run", ``lines`` the rendered tail. Written here rather than by a template included once per step (63 in
-    K.5 (1)(a)); the words and the download link are read once per page."""
+    K.5 (1)(a)); the words and the download link are read and escaped once per page."""
     shared = context.render_context.get("log_panel")
     if shared is None:
         shared = context.render_context["log_panel"] = {
-            "url": reverse("procedures:run-log-download", args=[context["run"].pk]),
-            "follow": _("Follow"),
-            "search": _("Search this log"),
-            "whole": _("Download the whole run's log"),
-            "step": _("Download this step's full log"),
+            "url": escape(reverse("procedures:run-log-download", args=[context["run"].pk])),
+            "follow": escape(_("Follow")),
+            "search": escape(_("Search this log")),
+            "whole": escape(_("Download the whole run's log")),
+            "step": escape(_("Download this step's full log")),
         }
+    key = escape(key)
     if key == "run":
-        download = format_html('<a href="{}" data-log-download="run" download>{}</a>', shared["url"], shared["whole"])
+        download = f'<a href="{shared["url"]}" data-log-download="run" download>{shared["whole"]}</a>'
     else:
-        download = format_html(
-            '<a href="{}?step={}" data-log-download="{}" download>{}</a>', shared["url"], key, key, shared["step"]
+        download = f'<a href="{shared["url"]}?step={key}" data-log-download="{key}" download>{shared["step"]}</a>'
+    return mark_safe(  # noqa: S308 - every value is escaped above
+        PANEL.format(
+            key=key, state=escape(state), follow=shared["follow"], search=shared["search"], download=download,
+            lines=log_spans(lines),
         )
-    return format_html(
-        PANEL, key=key, state=state, follow=shared["follow"], search=shared["search"], download=download,
-        lines=log_spans(lines),
     )  # fmt: skip
 
 
