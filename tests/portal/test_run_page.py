@@ -5,10 +5,11 @@ and tells its history as sentences in the reader's language."""
 from dataclasses import replace
 
 from django.urls import reverse
+from django.utils import timezone
 
 from procedures import services
 from procedures.choices import RunState, StepState
-from procedures.models import ProcedureRun
+from procedures.models import ProcedureRun, StepRun
 from procedures.plan import text
 from tests.fixtures.runs import command_step, console_step, host_ref, make_plan
 
@@ -76,6 +77,30 @@ def test_steps_show_their_source_ids_once_numbered_and_not_their_internal_keys(c
     assert "a24.xodrc_same" not in page
     assert '<ol class="steps">' in page and "Step 2</span>" in page
     assert '<pre class="command"><code>echo xxx' in page  # wrapped by the style sheet, not cut
+
+
+def test_a_steps_heading_says_its_state_kind_four_eyes_and_attempt_in_the_readers_language(client, state_world):
+    w = state_world
+    risky = replace(
+        command_step("rm", [host_ref(w.node1, "echo rm")]),
+        seed_ids=("A-30",),
+        title=text("<b>消す</b>", "<b>Delete</b> & go"),
+        needs_signoff=True,
+    )
+    run = started(w, [command_step("echo", [host_ref(w.node1, "echo hi")]), risky])
+    StepRun.objects.filter(run=run, position=1).update(attempt=2)
+    first = run.steps.get(position=1)
+    page = login(client, w.viewer).get(run.get_absolute_url()).content.decode()
+    assert f'data-step-state="{first.pk}" data-state="running" data-testid="step-1-state">Running</span>' in page
+    assert "<small>command · attempt 2</small>" in page
+    assert f'data-started="{timezone.localtime(first.started_at).isoformat()}" data-finished=""' in page
+    assert '<span class="badge seed" data-testid="step-2-seed">A-30</span> &lt;b&gt;Delete&lt;/b&gt; &amp; go' in page
+    assert "<b>Delete" not in page  # the title is text, escaped
+    assert "<small>command · four-eyes sign-off</small>" in page
+    assert 'data-testid="step-2-time" data-started="" data-finished=""' in page  # not started yet
+    japanese = login(client, w.viewer, "ja").get(run.get_absolute_url()).content.decode()
+    assert '<span class="stepno">手順 1</span>' in japanese and " · 試行 2</small>" in japanese
+    assert " · ダブルチェック承認</small>" in japanese and ">Running<" not in japanese
 
 
 def test_a_confirmation_with_nothing_to_tick_says_what_is_confirmed_and_the_skip_form_is_behind_a_button(
