@@ -49,6 +49,15 @@ def run_history(context, cluster=None, domain=None):
     return {"history": places.history(user, cluster=cluster, domain=domain), "request": context.get("request")}
 
 
+def _once_per_page(context, name: str, make) -> dict:
+    """What a tag repeated on every step needs once per page (its words, translated and escaped): made by ``make``
+    on the first call of the page's rendering and kept in its render context."""
+    shared = context.render_context.get(name)
+    if shared is None:
+        shared = context.render_context[name] = make()
+    return shared
+
+
 PANEL = """<div class="logpanel" data-log-panel="{key}" data-testid="log-{key}">
   <div class="logbar">
     <label class="check"><input type="checkbox" data-log-follow="{key}" checked> {follow}</label>
@@ -66,15 +75,13 @@ def log_panel(context, key, lines, state) -> str:
     """One log panel of the run page (``static/procedures/run_live.js`` fills it live): ``key`` is the step's id or
     "run", ``lines`` the rendered tail. Written here rather than by a template included once per step (63 in
     K.5 (1)(a)); the words and the download link are read and escaped once per page."""
-    shared = context.render_context.get("log_panel")
-    if shared is None:
-        shared = context.render_context["log_panel"] = {
-            "url": escape(reverse("procedures:run-log-download", args=[context["run"].pk])),
-            "follow": escape(_("Follow")),
-            "search": escape(_("Search this log")),
-            "whole": escape(_("Download the whole run's log")),
-            "step": escape(_("Download this step's full log")),
-        }
+    shared = _once_per_page(context, "log_panel", lambda: {
+        "url": escape(reverse("procedures:run-log-download", args=[context["run"].pk])),
+        "follow": escape(_("Follow")),
+        "search": escape(_("Search this log")),
+        "whole": escape(_("Download the whole run's log")),
+        "step": escape(_("Download this step's full log")),
+    })  # fmt: skip
     key = escape(key)
     if key == "run":
         download = f'<a href="{shared["url"]}" data-log-download="run" download>{shared["whole"]}</a>'
@@ -164,15 +171,13 @@ def step_heading(context, row) -> str:
     """A step's heading on the run page (number, source IDs, title, state, kind, four-eyes and master flags,
     attempt, the times ``run_live.js`` counts from), as ``run_detail.html`` wrote it with a dozen nodes per step;
     the words are translated and escaped once per page. ``row`` is a row of ``RunDetailView``."""
-    shared = context.render_context.get("step_heading")
-    if shared is None:
-        shared = context.render_context["step_heading"] = {
-            "step": _("Step %(n)s"),
-            "attempt": _("attempt %(n)s"),
-            "four_eyes": " · " + conditional_escape(_("four-eyes sign-off")),
-            "locks": " · " + conditional_escape(_("holds the master's cluster")),
-            "states": {value: conditional_escape(label) for value, label in StepState.choices},
-        }
+    shared = _once_per_page(context, "step_heading", lambda: {
+        "step": _("Step %(n)s"),
+        "attempt": _("attempt %(n)s"),
+        "four_eyes": " · " + conditional_escape(_("four-eyes sign-off")),
+        "locks": " · " + conditional_escape(_("holds the master's cluster")),
+        "states": {value: conditional_escape(label) for value, label in StepState.choices},
+    })  # fmt: skip
     step, planned = row["step"], row["planned"]
     position = int(step.position)
     state = str(step.state)
@@ -208,15 +213,13 @@ SKIP_FORM = """<details class="inline-details" data-testid="step-{position}-skip
 def skip_form(context, step) -> str:
     """A step's "Skip…" form (an operator's, on every pending step of the run page: 60 of K.5 (1)(a)'s 63), as
     ``run_detail.html`` wrote it; the words and the CSRF field are made once per page."""
-    shared = context.render_context.get("skip_form")
-    if shared is None:
-        shared = context.render_context["skip_form"] = {
-            "skip": conditional_escape(_("Skip…")),
-            "csrf": CsrfTokenNode().render(context),
-            "reason": conditional_escape(_("Reason")),
-            "why": conditional_escape(_("Why the step is skipped")),
-            "button": conditional_escape(_("Skip (needs a second person)")),
-        }
+    shared = _once_per_page(context, "skip_form", lambda: {
+        "skip": conditional_escape(_("Skip…")),
+        "csrf": CsrfTokenNode().render(context),
+        "reason": conditional_escape(_("Reason")),
+        "why": conditional_escape(_("Why the step is skipped")),
+        "button": conditional_escape(_("Skip (needs a second person)")),
+    })  # fmt: skip
     url = escape(reverse("procedures:step-action", args=[step.pk, "request-skip"]))
     return mark_safe(SKIP_FORM.format(position=int(step.position), url=url, **shared))  # noqa: S308 - escaped above
 
