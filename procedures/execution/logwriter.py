@@ -28,6 +28,7 @@ KEY_BLOCK_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 KEY_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 MASK = "[masked: private key material]"
 CAPTURE_LIMIT = 4 * 1024 * 1024  # output kept in memory per host to match the success rule
+SQLITE_REST_S = 0.15  # the longest rest of the flusher between batches on SQLite (StepLog._run)
 QUEUE_MAX = 200_000  # lines waiting for the flusher before the readers stop reading (the SSH window then fills)
 
 
@@ -281,15 +282,25 @@ class StepLog:
 
     def _run(self) -> None:
         try:
-            last = -self.interval
+            # SQLite has one writer at a time, and a writer that waits for it only looks again now and then (its
+            # busy handler sleeps up to 100 ms between looks): back-to-back batches of a flood kept an abort, a
+            # heartbeat or a sign-off out until its 30 s time-out. There the flusher rests after a batch for half
+            # the time the batch took, at least ``interval`` and at most SQLITE_REST_S, which is longer than the
+            # busy handler's longest sleep: a writer that waits through a long batch gets in during the rest.
+            shares_lock = connection.vendor == "sqlite"
+            due = 0.0  # when the next batch may start
             while not self._closed.is_set():
                 self._pending.wait()
-                early = self.interval - (time.monotonic() - last)
+                early = due - time.monotonic()
                 if early > 0:  # a flood: gather lines until a batch is due (or the log closes)
                     self._closed.wait(early)
                 self._pending.clear()
-                last = time.monotonic()  # a batch every interval, however long the last one took to write
+                started = time.monotonic()
                 self._flush()
+                due = started + self.interval  # a batch every interval, however long the last one took to write
+                if shares_lock:
+                    took = time.monotonic() - started
+                    due = started + took + max(self.interval, min(took / 2, SQLITE_REST_S))
             self._flush()
         except BaseException as e:  # reported by execute_step
             self.error = e
