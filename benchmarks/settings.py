@@ -17,6 +17,3 @@ SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
-# Diagnosis only (benchmarks/README.md): try another log flush interval than the executor's default.
-if "PORTAL_LOG_FLUSH_S" in env:
-    PORTAL_LOG_FLUSH_S = env.float("PORTAL_LOG_FLUSH_S")

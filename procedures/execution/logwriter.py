@@ -95,8 +95,8 @@ class StepLog:
     in one statement per block (or one ``COPY``) on its own connection, and commits it; a pusher thread then
     pushes the stored batches in order while the flusher writes the next, which holds whatever came meanwhile
     (the batch grows with the load). A line that arrives after a quiet spell is written and pushed at once;
-    under a flood the flusher starts at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``, 20 ms;
-    benchmarks/README.md, latency). ``room()`` tells a reader whether to read on: past ``QUEUE_MAX`` waiting
+    under a flood the flusher starts at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``: 20 ms, 35 ms
+    with Redis; benchmarks/README.md, latency). ``room()`` tells a reader whether to read on: past ``QUEUE_MAX`` waiting
     lines it waits, and the command then waits for SSH's window, instead of the memory filling up.
     """
 
