@@ -102,7 +102,7 @@ class StepLog:
 
     def __init__(self, step: StepRun, *, interval: float | None = None, secrets: frozenset[str] = frozenset()):
         self.run_id, self.step_id, self.attempt = step.run_id, step.pk, step.attempt
-        self.interval = interval if interval is not None else getattr(settings, "PORTAL_LOG_FLUSH_S", 0.02)
+        self.interval = interval if interval is not None else settings.PORTAL_LOG_FLUSH_S
         self.secrets = secrets
         self._secret_bytes = [secret.encode() for secret in secrets]
         self.line_max = getattr(settings, "PORTAL_LOG_LINE_MAX", LINE_MAX)
@@ -297,10 +297,11 @@ class StepLog:
                 self._pending.clear()
                 started = time.monotonic()
                 self._flush()
-                due = started + self.interval  # a batch every interval, however long the last one took to write
                 if shares_lock:
                     took = time.monotonic() - started
                     due = started + took + max(self.interval, min(took / 2, SQLITE_REST_S))
+                else:
+                    due = started + self.interval  # a batch every interval, however long the last one took to write
             self._flush()
         except BaseException as e:  # reported by execute_step
             self.error = e
