@@ -59,12 +59,17 @@ class RunLogLineQuerySet(models.QuerySet):
 
 class RunLogLine(models.Model):
     # No index of its own: the unique (run, seq) index serves every lookup by run (one index less per row).
+    # No foreign-key constraint in the database either (``db_constraint=False``, as AWX keeps its job events):
+    # PostgreSQL checks a constraint with a trigger per inserted row, half the time of a COPY of 100,000 lines
+    # (benchmarks/README.md, persistence). Only the log writer inserts, for the step it runs, and deleting a
+    # run or step still deletes its lines (Django's cascade, one DELETE by run or step).
     run = models.ForeignKey(
         "procedures.ProcedureRun",
         on_delete=models.CASCADE,
         related_name="log_lines",
         verbose_name=_("run"),
         db_index=False,
+        db_constraint=False,
     )
     step = models.ForeignKey(
         "procedures.StepRun",
@@ -73,6 +78,7 @@ class RunLogLine(models.Model):
         blank=True,
         related_name="log_lines",
         verbose_name=_("step"),
+        db_constraint=False,
     )
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
     host = models.CharField(_("host"), max_length=200, blank=True)

@@ -10,6 +10,7 @@ from tests.runs.test_log_lines import (  # noqa: F401 (collected here too, on th
     test_any_bytes_cut_anywhere_are_stored_so_that_they_can_be_put_back_together,
     test_crlf_line_ends_are_line_breaks,
     test_progress_output_with_carriage_returns_only_is_stored_whole,
+    test_the_lines_go_with_their_run_though_the_database_holds_no_foreign_key_for_them,
 )
 
 pytestmark = pytest.mark.prod

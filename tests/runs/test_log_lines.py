@@ -136,3 +136,16 @@ def test_any_bytes_cut_anywhere_are_stored_so_that_they_can_be_put_back_together
 def test_the_escape_is_reversible(raw):
     assert raw_bytes(escape(raw), True) == raw
     assert "\0" not in escape(raw)
+
+
+def test_the_lines_go_with_their_run_though_the_database_holds_no_foreign_key_for_them(step):
+    """The writer's inserts skip the database's per-row key checks; deleting the run still takes its lines."""
+    from django.db import connection
+
+    write(step, b"one\ntwo\n")
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, RunLogLine._meta.db_table)
+    assert not [name for name, info in found.items() if info["foreign_key"]]
+    assert stored(step)
+    step.run.delete()
+    assert not RunLogLine.objects.filter(run_id=step.run_id).exists()
