@@ -30,6 +30,9 @@ MASK = "[masked: private key material]"
 CAPTURE_LIMIT = 4 * 1024 * 1024  # output kept in memory per host to match the success rule
 SQLITE_REST_S = 0.15  # the longest rest of the flusher between batches on SQLite (StepLog._run)
 QUEUE_MAX = 200_000  # lines waiting for the flusher before the readers stop reading (the SSH window then fills)
+# Lines of one batch at most: under a flood the next batch is stored while viewers are sent the last one, where one
+# batch of everything waiting made them wait for the whole of it (benchmarks/README.md, throughput).
+BATCH_MAX = 10_000
 
 
 @dataclass
@@ -92,10 +95,10 @@ class StepLog:
     costs what 160 lines cost, not a quadratic concatenation), masks private key material only in a block that
     may hold some, and queues the block's lines with one timestamp (the SSH reader hands on what a 10 ms window
     gathered, so a command that flushes every line still makes a block a window). The flusher writes a batch
-    in one statement per block (or one ``COPY``) on its own connection, and commits it; a pusher thread then
-    pushes the stored batches in order while the flusher writes the next, which holds whatever came meanwhile
-    (the batch grows with the load). A line that arrives after a quiet spell is written and pushed at once;
-    under a flood the flusher starts at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``: 20 ms, 35 ms
+    in one statement per block on its own connection, and commits it; a pusher thread then pushes the stored
+    batches in order while the flusher writes the next, which holds whatever came meanwhile (the batch grows
+    with the load, up to ``BATCH_MAX`` lines). A line that arrives after a quiet spell is written and pushed at
+    once; under a flood the flusher starts at most one batch every ``interval`` (``PORTAL_LOG_FLUSH_S``: 20 ms, 35 ms
     with Redis; benchmarks/README.md, latency). ``room()`` tells a reader whether to read on: past ``QUEUE_MAX`` waiting
     lines it waits, and the command then waits for SSH's window, instead of the memory filling up.
     """
@@ -296,13 +299,15 @@ class StepLog:
                     self._closed.wait(early)
                 self._pending.clear()
                 started = time.monotonic()
-                self._flush()
+                if self._flush():  # more is waiting: the next batch when it is due
+                    self._pending.set()
                 if shares_lock:
                     took = time.monotonic() - started
                     due = started + took + max(self.interval, min(took / 2, SQLITE_REST_S))
                 else:
                     due = started + self.interval  # a batch every interval, however long the last one took to write
-            self._flush()
+            while self._flush():
+                pass
         except BaseException as e:  # reported by execute_step
             self.error = e
             self._room.set()
@@ -310,12 +315,20 @@ class StepLog:
         finally:
             connection.close()
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Store and hand on one batch: the chunks waiting, up to ``BATCH_MAX`` lines. Whether more is waiting."""
         with self._lock:
-            batch, self._queue, self._queued = self._queue, [], 0
-            self._room.set()
+            taken = lines = 0
+            while taken < len(self._queue) and lines < BATCH_MAX:
+                lines += len(self._queue[taken].texts)
+                taken += 1
+            batch, self._queue = self._queue[:taken], self._queue[taken:]
+            self._queued -= lines
+            if self._queued < QUEUE_MAX:
+                self._room.set()
+            more = bool(self._queue)
         if not batch:
-            return
+            return more
         for _attempt in range(5):
             try:
                 # Committed durably before it is pushed: a batch that a crash could still lose after viewers
@@ -324,7 +337,7 @@ class StepLog:
                 with transaction.atomic():
                     insert_blocks(self.run_id, self.step_id, self.attempt, [chunk.block() for chunk in batch])
                 self._pushes.put(batch)
-                return
+                return more
             except IntegrityError:
                 # Someone else (the reaper, a system line) took these numbers: renumber after the last one.
                 with self._lock:

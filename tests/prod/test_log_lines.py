@@ -5,6 +5,7 @@ import pytest
 from tests.runs.test_log_lines import (  # noqa: F401 (collected here too, on the production profile's database)
     step,
     test_a_10_mb_line_without_a_line_break_is_stored_whole_in_pieces,
+    test_a_flood_is_stored_and_pushed_in_batches_of_at_most_batch_max_lines_in_order,
     test_a_long_line_in_one_block_is_cut_at_a_character_boundary,
     test_a_nul_and_bytes_that_are_not_utf8_are_stored_escaped_and_the_writer_goes_on,
     test_any_bytes_cut_anywhere_are_stored_so_that_they_can_be_put_back_together,

@@ -149,3 +149,23 @@ def test_the_lines_go_with_their_run_though_the_database_holds_no_foreign_key_fo
     assert stored(step)
     step.run.delete()
     assert not RunLogLine.objects.filter(run_id=step.run_id).exists()
+
+
+def test_a_flood_is_stored_and_pushed_in_batches_of_at_most_batch_max_lines_in_order(step, monkeypatch):
+    """Viewers get the first lines while the next are stored, not everything after one long transaction."""
+    from procedures.execution import logwriter
+
+    monkeypatch.setattr(logwriter, "BATCH_MAX", 100)
+    pushed: list[list[int]] = []
+    monkeypatch.setattr(
+        logwriter,
+        "_push",
+        lambda run_id, step_id, chunks: pushed.append([c.first + i for c in chunks for i in range(len(c.texts))]),
+    )
+    blocks = [b"".join(b"line %d\n" % (n * 50 + i) for i in range(50)) for n in range(60)]  # 3,000 lines
+    write(step, *blocks)
+    assert len(pushed) > 10
+    assert all(len(batch) <= 100 + 50 for batch in pushed)  # up to the cap, finishing the chunk that crosses it
+    seqs = [seq for batch in pushed for seq in batch]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # every line once, in order
+    assert [line.text for line in out_lines(step)] == [f"line {n}" for n in range(3000)]
