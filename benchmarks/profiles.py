@@ -7,8 +7,9 @@ files in ``benchmarks/results/profiles/``; the README quotes what dominates.
 pyinstrument samples one thread, so each part is profiled on the thread that does it:
 - ``reader``: what the executor's host thread does for the throughput step (``ssh.execute``: paramiko reads,
   ``StepLog.add_block``: splitting, decoding), here on the main thread; its flusher thread runs as usual meanwhile;
-- ``flusher``: ``store_lines`` + ``emitter.publish_lines`` of the same lines in the writer's batches, with as
-  many listeners in the run's group as the figures have viewers (Redis: one message per listener);
+- ``flusher``: ``insert_blocks`` + ``emitter.publish_chunks`` of the same lines as the writer hands them on
+  (blocks of about 64 KiB, batches of ``BATCH_MAX`` lines), with as many listeners in the run's group as the
+  figures have viewers;
 - ``viewer_read``: ``logstream.frame_after`` over the whole log, what a (re)connecting viewer costs.
 """
 
@@ -36,10 +37,10 @@ def profiles(ctx) -> dict:
     from benchmarks.figures import _rows
     from benchmarks.harness import flood_command
     from procedures.execution import ssh
-    from procedures.execution.logwriter import StepLog
+    from procedures.execution.logwriter import BATCH_MAX, Chunk, StepLog
     from procedures.live import emitter, logstream
     from procedures.models import RunLogLine
-    from procedures.models.logs import store_lines
+    from procedures.models.logs import insert_blocks
 
     folder = Path(ctx.out_dir) / "profiles"
     suffix = ctx.profile
@@ -74,12 +75,15 @@ def profiles(ctx) -> dict:
     members = [async_to_sync(layer.new_channel)() for _ in range(ctx.sizes["viewers"])]
     for name in members:  # as many listeners as the figures have viewers (nobody reads them here)
         async_to_sync(layer.group_add)(group, name)
+    texts, at, block = [r[6] for r in rows], rows[0][7], 1285  # about a 64 KiB block of these lines
     profiler = Profiler(interval=0.002)
     profiler.start()
-    for i in range(0, lines, 1000):
+    for i in range(0, lines, BATCH_MAX):
+        end = min(i + BATCH_MAX, lines)
+        chunks = [Chunk("node", "out", j + 1, at, texts[j : min(j + block, end)]) for j in range(i, end, block)]
         with transaction.atomic():
-            store_lines(rows[i : i + 1000])
-        emitter.publish_lines(run2.pk, rows[i : i + 1000])
+            insert_blocks(run2.pk, step2.pk, 1, [chunk.block() for chunk in chunks])
+        emitter.publish_chunks(run2.pk, step2.pk, chunks)
     profiler.stop()
     for name in members:
         async_to_sync(layer.group_discard)(group, name)

@@ -159,9 +159,10 @@ CHANNEL_LAYERS = {
     )
 }
 # How often the log writer starts a batch while a command floods (procedures.execution.logwriter.StepLog). Through
-# Redis a batch costs a group_send to every viewer's channel and a pop per viewer in Daphne: at 5,000 lines/s to 20
-# viewers, 20 ms batches kept 2 AMD EPYC cores busy and a line waited 472 ms (p95); 35 ms batches, 95-150 ms
-# (benchmarks/README.md, latency). In one process (embedded) a batch costs little and 20 ms is quicker.
+# Redis a batch costs a group_send (one Redis message per Daphne process, naming its viewers' channels) and a
+# delivery per viewer in Daphne: at 5,000 lines/s to 20 viewers, 20 ms batches kept 2 AMD EPYC cores busy and a
+# line waited 472 ms (p95); 35 ms batches, 95-150 ms (benchmarks/README.md, latency). In one process (embedded)
+# a batch costs little and 20 ms is quicker.
 PORTAL_LOG_FLUSH_S = env.float("PORTAL_LOG_FLUSH_S", default=0.035 if REDIS_URL else 0.02)
 
 AUTHENTICATION_BACKENDS = [
