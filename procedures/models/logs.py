@@ -214,7 +214,7 @@ def insert_blocks(run_id: int, step_id, attempt: int, blocks) -> None:
 def _insert_blocks_postgresql(run_id: int, step_id, attempt: int, blocks) -> None:
     """A cursor of psycopg's own, binding on the server: Django's cursor binds on the client, which would spell
     every text into the SQL. Errors (a seq taken meanwhile) still arrive as Django's ``IntegrityError``."""
-    import psycopg
+    import psycopg  # here, not at the top: only PostgreSQL needs the driver, the embedded profile never loads it
 
     table = connection.ops.quote_name(RunLogLine._meta.db_table)
     connection.ensure_connection()
