@@ -218,7 +218,7 @@ def persistence(ctx) -> dict:
     cluster = ctx.world.clusters[-1]
     results = {"lines": lines, "batch": batch, "database": connection.vendor}
 
-    # 1. store_lines (the writer's insert), one transaction per batch of 1,000.
+    # 1. store_lines (rows one by one, as system lines are stored), one transaction per batch of 1,000.
     run, step = ctx.world.new_run(cluster, "true", key="persist-a")
     rows = _rows(run.pk, step.pk, lines, 1)
     started = time.perf_counter()
