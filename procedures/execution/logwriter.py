@@ -120,7 +120,7 @@ class StepLog:
         self._room.set()
         self._flusher = threading.Thread(target=self._run, name=f"steplog-{step.pk}", daemon=True)
         # Stored batches wait here for their push, in order, so the next batch is written meanwhile (pushing
-        # 20 viewers' copies through Redis took as long as the COPY; benchmarks/README.md, throughput).
+        # 20 viewers' copies through Redis took as long as storing them; benchmarks/README.md, throughput).
         self._pushes: queue.SimpleQueue = queue.SimpleQueue()
         self._pusher = threading.Thread(target=self._push_stored, name=f"steplog-push-{step.pk}", daemon=True)
         self.captured: dict[str, list[str]] = {}

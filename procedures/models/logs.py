@@ -190,24 +190,13 @@ def insert_blocks(run_id: int, step_id, attempt: int, blocks) -> None:
     if connection.vendor == "postgresql":
         _insert_blocks_postgresql(run_id, step_id, attempt, blocks)
         return
-    if connection.vendor != "sqlite":
-        rows = []
-        for host, stream, first, at, texts, cont, esc in blocks:
-            base = (run_id, step_id, attempt, host)
-            rows += [(*base, first + i, stream, text, at, i in cont, i in esc) for i, text in enumerate(texts)]
-        insert_rows(rows)
-        return
     table = connection.ops.quote_name(RunLogLine._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for host, stream, first, at, texts, cont, esc in blocks:
-            params = [run_id, step_id, attempt, host, first, stream, adapt(at)]
-            marks = {}
-            for name, indexes in (("continued", cont), ("escaped", esc)):  # in the order of their placeholders
-                marks[name] = _MARKED if indexes else "0"
-                if indexes:
-                    params.append(json.dumps(sorted(indexes)))
-            params.append(json.dumps(texts, ensure_ascii=False))
+            marks, params = _marks(cont, esc, _MARKED, "0", lambda indexes: json.dumps(sorted(indexes)))
+            lines = json.dumps(texts, ensure_ascii=False)
+            params = [run_id, step_id, attempt, host, first, stream, adapt(at), *params, lines]
             cursor.execute(_BLOCK_SQL.format(table=table, columns=COLUMNS, **marks), params)
 
 
@@ -220,10 +209,17 @@ def _insert_blocks_postgresql(run_id: int, step_id, attempt: int, blocks) -> Non
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         for host, stream, first, at, texts, cont, esc in blocks:
-            marks, tail = {}, []
-            for name, indexes in (("continued", cont), ("escaped", esc)):  # in the order of their placeholders
-                marks[name] = _PG_MARKED if indexes else "false"
-                if indexes:
-                    tail.append(sorted(indexes))
+            marks, params = _marks(cont, esc, _PG_MARKED, "false", sorted)
             sql = _PG_BLOCK_SQL.format(table=table, columns=COLUMNS, **marks)
-            cursor.execute(sql, [run_id, step_id, attempt, host, first, stream, at, *tail, texts])
+            cursor.execute(sql, [run_id, step_id, attempt, host, first, stream, at, *params, texts])
+
+
+def _marks(continued: set[int], escaped: set[int], marked: str, unmarked: str, encode) -> tuple[dict, list]:
+    """The ``continued`` and ``escaped`` columns of a block's SQL: ``marked`` (a test of the line's index against
+    a parameter, ``encode(indexes)``) where the block has such lines, else the constant ``unmarked``."""
+    marks, params = {}, []
+    for name, indexes in (("continued", continued), ("escaped", escaped)):  # in the order of their placeholders
+        marks[name] = marked if indexes else unmarked
+        if indexes:
+            params.append(encode(indexes))
+    return marks, params

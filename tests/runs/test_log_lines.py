@@ -7,10 +7,12 @@ same tests on PostgreSQL, whose ``COPY`` refused a NUL and so stopped the flushe
 import itertools
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procedures import services
+from procedures.execution import logwriter
 from procedures.execution.logwriter import StepLog
 from procedures.models import RunLogLine
 from procedures.models.logs import LINE_MAX, escape, raw_bytes
@@ -140,8 +142,6 @@ def test_the_escape_is_reversible(raw):
 
 def test_the_lines_go_with_their_run_though_the_database_holds_no_foreign_key_for_them(step):
     """The writer's inserts skip the database's per-row key checks; deleting the run still takes its lines."""
-    from django.db import connection
-
     write(step, b"one\ntwo\n")
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, RunLogLine._meta.db_table)
@@ -153,8 +153,6 @@ def test_the_lines_go_with_their_run_though_the_database_holds_no_foreign_key_fo
 
 def test_a_flood_is_stored_and_pushed_in_batches_of_at_most_batch_max_lines_in_order(step, monkeypatch):
     """Viewers get the first lines while the next are stored, not everything after one long transaction."""
-    from procedures.execution import logwriter
-
     monkeypatch.setattr(logwriter, "BATCH_MAX", 100)
     pushed: list[list[int]] = []
     monkeypatch.setattr(
